@@ -1,0 +1,92 @@
+/**
+ * Starting a kernel process on free loopback ports, as a Jupyter server's kernel manager does:
+ * write a connection file with a fresh key, spawn the kernelspec's argv, connect a client.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ConnectionInfo } from '../protocol/connection.js';
+import { KernelClient } from './client.js';
+
+/** Finds a free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A fresh connection file's content on loopback. */
+export async function newConnectionInfo(): Promise<ConnectionInfo> {
+  const ports: number[] = [];
+  while (ports.length < 5) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  const [shell_port, iopub_port, stdin_port, control_port, hb_port] = ports;
+  return { transport: 'tcp', ip: '127.0.0.1', shell_port, iopub_port, stdin_port, control_port, hb_port, key: randomBytes(32).toString('hex'), signature_scheme: 'hmac-sha256', kernel_name: 'hyperlab' };
+}
+
+/** A kernel process and a client connected to it. */
+export interface LaunchedKernel {
+  process: ChildProcess;
+  client: KernelClient;
+  info: ConnectionInfo;
+  connectionFile: string;
+  /** What the kernel wrote to stderr (its log). */
+  stderr: () => string;
+  /** Kills the process (if still alive) and closes the client. */
+  dispose: () => Promise<void>;
+}
+
+/** Options for {@link launchKernel}. */
+export interface LaunchOptions {
+  /** argv with `{connection_file}`; defaults to this package's own CLI. */
+  argv?: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Starts a kernel and connects a client to it. */
+export async function launchKernel(options: LaunchOptions = {}): Promise<LaunchedKernel> {
+  const info = await newConnectionInfo();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hyperlab-kernel-'));
+  const connectionFile = path.join(dir, 'connection.json');
+  writeFileSync(connectionFile, JSON.stringify(info));
+  const argv = (options.argv ?? [process.execPath, path.join(__dirname, '..', 'cli.js'), 'run', '{connection_file}']).map((arg) => arg.replace('{connection_file}', connectionFile));
+  const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? process.cwd(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const client = new KernelClient(info);
+  try {
+    await client.connect();
+  } catch (error) {
+    child.kill('SIGKILL');
+    client.close();
+    throw new Error(`${(error as Error).message}; kernel log:\n${stderr}`);
+  }
+  return {
+    process: child,
+    client,
+    info,
+    connectionFile,
+    stderr: () => stderr,
+    dispose: async () => {
+      client.close();
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}

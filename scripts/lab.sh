@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to JupyterLab with the HyperLab kernel:
+# npm dependencies, build, a .venv with pinned JupyterLab, the kernelspec, then `jupyter lab notebooks/`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci
+fi
+npm run build
+bash scripts/setup-venv.sh
+exec .venv/bin/jupyter lab notebooks/ "$@"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Creates .venv with the pinned Python packages (JupyterLab, test tools) and installs the
+# HyperLab kernelspec into it. Idempotent: re-running only installs what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.requirements.sha256
+want=$(sha256sum scripts/requirements.txt | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
+  echo "$want" > "$stamp"
+fi
+# The kernelspec points at this checkout's built kernel and this Node.
+VIRTUAL_ENV="$PWD/.venv" node packages/kernel/dist/cli.js install --sys-prefix >/dev/null
+.venv/bin/jupyter kernelspec list | grep -q ' hyperlab ' || { echo "kernelspec hyperlab not visible to jupyter" >&2; exit 1; }

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Every test: build, the TypeScript unit and protocol tests (node:test), then the Python
+# conformance and end-to-end tests (pytest) against the kernelspec installed in .venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npm run build
+bash scripts/setup-venv.sh
+export HYPERLAB_HISTORY_FILE="${HYPERLAB_HISTORY_FILE:-$(mktemp -d)/history.jsonl}"
+mapfile -t node_tests < <(find packages/*/dist -name '*.test.js' | sort)
+node --test --test-concurrency=1 --test-reporter=spec "${node_tests[@]}"
+.venv/bin/python -m pytest -q -p no:cacheprovider packages
