@@ -8,4 +8,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run build
 bash scripts/setup-venv.sh
-exec .venv/bin/jupyter lab notebooks/ "$@"
+extra=()
+if [ "$(id -u)" = 0 ]; then extra+=(--allow-root); fi
+exec .venv/bin/jupyter lab notebooks/ "${extra[@]}" "$@"

@@ -141,7 +141,7 @@ export class KernelClient {
     channel: RequestChannel,
     msgType: string,
     content: JsonObject,
-    options: { timeoutMs?: number; onIopub?: (m: Message) => void; onInput?: ExecuteOptions['onInput'] } = {},
+    options: { timeoutMs?: number; onIopub?: (m: Message) => void; onInput?: ExecuteOptions['onInput']; expectReply?: boolean } = {},
   ): Promise<RequestResult> {
     const message = this.message(msgType, content);
     const id = message.header.msg_id;
@@ -157,7 +157,8 @@ export class KernelClient {
         })();
       });
     }
-    const replied = new Promise<Message>((resolve) => this.replyWaiters.set(id, resolve));
+    const replied =
+      options.expectReply === false ? Promise.resolve(message) : new Promise<Message>((resolve) => this.replyWaiters.set(id, resolve));
     const idle = new Promise<void>((resolve) => this.idleWaiters.set(id, resolve));
     await this.enqueue(this.sockets[channel], encode(message, this.signer));
     let timer: NodeJS.Timeout | undefined;
@@ -175,6 +176,14 @@ export class KernelClient {
       this.inputHandlers.delete(id);
       this.iopubByParent.delete(id);
     }
+  }
+
+  /**
+   * Sends a message that has no reply (comm_open, comm_msg, comm_close) and resolves with the
+   * IOPub messages up to its idle status; `reply` is the message sent.
+   */
+  notify(msgType: string, content: JsonObject, timeoutMs?: number): Promise<RequestResult> {
+    return this.request('shell', msgType, content, { timeoutMs, expectReply: false });
   }
 
   /** Runs code and collects its outputs. */

@@ -101,9 +101,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     return new Rpc(this.worker!).answer(request, handler);
   }
 
-  /** Forwards a comm message from the frontend. */
-  comm(message: CommMessage): void {
-    this.post(message);
+  /** Forwards a comm message from the frontend; resolves once the worker's handlers ran. */
+  comm(message: CommMessage): Promise<DoneMessage> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.post({ ...message, id });
+    });
   }
 
   /** True while a cell has been sent and not reported done. */
@@ -127,6 +131,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     if (answered) return;
     // The worker is running synchronous code: stop it, then the queued interrupt is handled.
     await this.terminateExecution();
+    // A message port stops draining its queue when a handler is terminated; a second message
+    // wakes it (the worker treats a repeated interrupt as a no-op beyond acknowledging it).
+    this.post({ type: 'interrupt' });
     await Promise.race([acked, delay(2000)]);
   }
 
@@ -136,8 +143,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     if (!this.inspector) {
       this.inspector = new Session();
       this.inspector.connect();
-      this.inspector.on('NodeWorker.attachedToWorker', (event: { params: { sessionId: string; workerInfo: { workerId: string } } }) => {
-        if (Number(event.params.workerInfo.workerId) === this.worker?.threadId) this.inspectorWorkerSession = event.params.sessionId;
+      this.inspector.on('NodeWorker.attachedToWorker', (event: { params: { sessionId: string; workerInfo: { title: string } } }) => {
+        // The inspector's workerId is its own counter; the title carries the thread id: "[worker 2] name".
+        const thread = /\[worker (\d+)\]/.exec(event.params.workerInfo.title)?.[1];
+        if (Number(thread) === this.worker?.threadId) this.inspectorWorkerSession = event.params.sessionId;
       });
       this.inspector.on('NodeWorker.detachedFromWorker', (event: { params: { sessionId: string } }) => {
         if (event.params.sessionId === this.inspectorWorkerSession) this.inspectorWorkerSession = undefined;

@@ -38,6 +38,8 @@ export interface ExpressionsMessage {
 /** A comm event travelling in either direction. */
 export interface CommMessage {
   type: 'comm';
+  /** Set on comm messages from the frontend: the worker reports `done` with it once handled. */
+  id?: number;
   event: 'open' | 'msg' | 'close';
   commId: string;
   targetName?: string;

@@ -154,8 +154,10 @@ export function compileCell(source: string, filename: string): CompiledCell {
       declared.push(...names);
       const assigned = list.declarations.filter((d) => d.initializer || !isVar);
       if (assigned.length === 0) {
-        // `var x;` must not reset an existing value (enums and namespaces merge through it).
-        edits.push(lineKeeping(js, statement.getStart(file), statement.end, ';'));
+        // `var x;` must not reset an existing value (enums and namespaces merge through it),
+        // but must make the name exist so that `x || (x = {})` can read it.
+        const ensure = names.map((name) => `(${JSON.stringify(name)} in globalThis) || (globalThis.${name} = undefined);`).join(' ');
+        edits.push(lineKeeping(js, statement.getStart(file), statement.end, ensure));
         return;
       }
       edits.push({ start: keywordStart, end: firstDeclaration.getStart(file), text: '(' });

@@ -296,6 +296,7 @@ port.on('message', (message: ToWorker) => {
       } catch (error) {
         output.write('stderr', `comm handler failed: ${serializeError(error).stack}\n`);
       }
+      if (message.id !== undefined) report({ type: 'done', id: message.id, status: 'ok' });
       break;
     case 'request':
       void rpc.answer(message as unknown as RpcRequest, (method) => {

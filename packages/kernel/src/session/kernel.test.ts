@@ -187,14 +187,14 @@ describe('a running kernel', () => {
   test('comms: frontend opens to a kernel target, messages both ways, info, close', async () => {
     await kernel.client.execute('comms.registerTarget("echo", (comm, data) => { comm.send({ opened: data.hello }); comm.onMsg((d) => comm.send({ echo: d.value })); comm.onClose(() => console.log("closed")); });');
     const commId = 'c0ffee';
-    const opened = await kernel.client.request('shell', 'comm_open', { comm_id: commId, target_name: 'echo', data: { hello: 'world' } });
+    const opened = await kernel.client.notify('comm_open', { comm_id: commId, target_name: 'echo', data: { hello: 'world' } });
     const openReply = opened.iopub.find((m) => m.header.msg_type === 'comm_msg');
     assert.deepEqual(openReply?.content.data, { opened: 'world' });
     const info = await kernel.client.request('shell', 'comm_info_request', { target_name: 'echo' });
     assert.deepEqual(Object.keys(info.reply.content.comms as object), [commId]);
-    const echoed = await kernel.client.request('shell', 'comm_msg', { comm_id: commId, data: { value: 7 } });
+    const echoed = await kernel.client.notify('comm_msg', { comm_id: commId, data: { value: 7 } });
     assert.deepEqual(echoed.iopub.find((m) => m.header.msg_type === 'comm_msg')?.content.data, { echo: 7 });
-    const closed = await kernel.client.request('shell', 'comm_close', { comm_id: commId, data: {} });
+    const closed = await kernel.client.notify('comm_close', { comm_id: commId, data: {} });
     assert.equal(streamText(closed.iopub, 'stdout'), 'closed\n');
     const after = await kernel.client.request('shell', 'comm_info_request', {});
     assert.deepEqual(after.reply.content.comms, {});
@@ -205,7 +205,7 @@ describe('a running kernel', () => {
     const open = first(iopub, 'comm_open');
     assert.equal(open?.content.target_name, 'frontend.target');
     assert.deepEqual(first(iopub, 'comm_msg')?.content.data, { y: 2 });
-    const unknown = await kernel.client.request('shell', 'comm_open', { comm_id: 'nope', target_name: 'no.such.target', data: {} });
+    const unknown = await kernel.client.notify('comm_open', { comm_id: 'nope', target_name: 'no.such.target', data: {} });
     assert.equal(first(unknown.iopub, 'comm_close')?.content.comm_id, 'nope');
   });
 

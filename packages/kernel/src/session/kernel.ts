@@ -68,6 +68,7 @@ export class Kernel {
   /** The execute_request whose cell is running (outputs are attributed to it). */
   private currentParent: Message | undefined;
   private currentAllowStdin = false;
+  private currentSilent = false;
   private previousDir: string | undefined;
   private shuttingDown = false;
 
@@ -187,7 +188,7 @@ export class Kernel {
         case 'comm_open':
         case 'comm_msg':
         case 'comm_close':
-          this.commFromFrontend(message);
+          await this.commFromFrontend(message);
           break;
         case 'shutdown_request':
           await this.shutdown('shell', message);
@@ -218,6 +219,7 @@ export class Kernel {
     if (!silent) await this.publish(message, 'execute_input', { code, execution_count: count });
     this.currentParent = message;
     this.currentAllowStdin = Boolean(content.allow_stdin);
+    this.currentSilent = silent;
     let outcome: CellOutcome;
     try {
       outcome = await this.runCell(code, count, silent, message);
@@ -332,6 +334,8 @@ export class Kernel {
   /** Sends executor output to iopub under the running cell's parent. */
   private relay(message: FromWorker): void {
     const parent = this.currentParent;
+    // A silent execution broadcasts nothing on IOPub (messaging spec, execute_request.silent).
+    if (this.currentSilent && message.type !== 'comm') return;
     switch (message.type) {
       case 'stream':
         void this.publish(parent, 'stream', { name: message.name, text: message.text });
@@ -491,7 +495,7 @@ export class Kernel {
     await this.reply('shell', message, 'comm_info_reply', { status: 'ok', comms });
   }
 
-  private commFromFrontend(message: Message): void {
+  private async commFromFrontend(message: Message): Promise<void> {
     const content = message.content as { comm_id?: string; target_name?: string; data?: Record<string, unknown> };
     if (typeof content.comm_id !== 'string') {
       this.log('warn', `${message.header.msg_type} without comm_id dropped`);
@@ -500,7 +504,10 @@ export class Kernel {
     const event = message.header.msg_type.slice(5) as CommMessage['event'];
     if (event === 'open') this.comms.set(content.comm_id, content.target_name ?? '');
     if (event === 'close') this.comms.delete(content.comm_id);
-    this.executor.comm({
+    await this.executorReady;
+    this.currentParent = message;
+    this.currentSilent = false;
+    await this.executor.comm({
       type: 'comm',
       event,
       commId: content.comm_id,

@@ -1,0 +1,187 @@
+/**
+ * A `LanguageServiceHost` over virtual files layered on the real file system.
+ * Virtual files (cells, global declarations) are never written to disk.
+ */
+import * as path from 'node:path';
+import ts from 'typescript';
+
+interface VirtualFile {
+  text: string;
+  version: string;
+  snapshot: ts.IScriptSnapshot;
+  /** Offset where the user's code ends and the kernel's footer begins. */
+  codeEnd: number;
+}
+
+/** A file name in the notebook's directory from which the user's own imports are resolved. */
+const NOTEBOOK_FILE = '__hyperlab_notebook__.ts';
+
+/**
+ * Serves virtual files first, then the real file system (`ts.sys`).
+ * A virtual file's script version changes only when its text changes, so the
+ * language service keeps the same program for identical requests.
+ */
+export class VirtualFileHost implements ts.LanguageServiceHost {
+  private readonly files = new Map<string, VirtualFile>();
+  private readonly virtualDirs = new Set<string>();
+  private versionCounter = 0;
+  private cache: { version: number; options: ts.CompilerOptions; cache: ts.ModuleResolutionCache } | undefined;
+  private readonly libDir = path.dirname(ts.getDefaultLibFilePath({})).replace(/\\/g, '/');
+
+  /**
+   * @param rootFiles - returns the program's root file names (virtual or real).
+   * @param settings - returns the current compiler options.
+   * @param cwd - returns the current directory.
+   */
+  constructor(
+    private readonly rootFiles: () => string[],
+    private readonly settings: () => ts.CompilerOptions,
+    private readonly cwd: () => string,
+  ) {}
+
+  /**
+   * Creates or updates a virtual file; its version changes only if `text` differs.
+   * Module specifiers before `codeEnd` are the user's and resolve from the notebook's
+   * directory (so `./utils` means `<cwd>/utils`); later ones (the footer's
+   * `./cell_<n>.js`) resolve from the virtual folder.
+   */
+  setFile(fileName: string, text: string, codeEnd = text.length): void {
+    const existing = this.files.get(fileName);
+    if (existing && existing.text === text && existing.codeEnd === codeEnd) return;
+    this.files.set(fileName, {
+      text,
+      version: String(++this.versionCounter),
+      snapshot: ts.ScriptSnapshot.fromString(text),
+      codeEnd,
+    });
+    this.addVirtualDir(path.posix.dirname(fileName));
+  }
+
+  /** Text of a virtual file, if there is one. */
+  getFile(fileName: string): string | undefined {
+    return this.files.get(fileName)?.text;
+  }
+
+  /** Removes a virtual file. */
+  deleteFile(fileName: string): void {
+    this.files.delete(fileName);
+  }
+
+  /** Removes every virtual file and folder. */
+  clear(): void {
+    this.files.clear();
+    this.virtualDirs.clear();
+  }
+
+  private addVirtualDir(dir: string): void {
+    this.virtualDirs.add(dir);
+  }
+
+  private isVirtualDir(dir: string): boolean {
+    const normalized = dir.replace(/\\/g, '/').replace(/\/+$/, '');
+    return this.virtualDirs.has(normalized);
+  }
+
+  /** Real files that may change while the kernel runs (the user's own sources). */
+  private isMutableRealFile(fileName: string): boolean {
+    return !fileName.includes('/node_modules/') && !fileName.startsWith(this.libDir);
+  }
+
+  getScriptFileNames(): string[] {
+    return this.rootFiles();
+  }
+
+  getScriptVersion(fileName: string): string {
+    const file = this.files.get(fileName);
+    if (file) return file.version;
+    if (!this.isMutableRealFile(fileName)) return '0';
+    return String(ts.sys.getModifiedTime?.(fileName)?.getTime() ?? 0);
+  }
+
+  getScriptSnapshot(fileName: string): ts.IScriptSnapshot | undefined {
+    const file = this.files.get(fileName);
+    if (file) return file.snapshot;
+    const text = ts.sys.readFile(fileName);
+    return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
+  }
+
+  getCurrentDirectory(): string {
+    return this.cwd();
+  }
+
+  getCompilationSettings(): ts.CompilerOptions {
+    return this.settings();
+  }
+
+  getDefaultLibFileName(options: ts.CompilerOptions): string {
+    return ts.getDefaultLibFilePath(options);
+  }
+
+  getNewLine(): string {
+    return '\n';
+  }
+
+  useCaseSensitiveFileNames(): boolean {
+    return ts.sys.useCaseSensitiveFileNames;
+  }
+
+  fileExists(fileName: string): boolean {
+    return this.files.has(fileName) || ts.sys.fileExists(fileName);
+  }
+
+  readFile(fileName: string, encoding?: string): string | undefined {
+    const file = this.files.get(fileName);
+    return file ? file.text : ts.sys.readFile(fileName, encoding);
+  }
+
+  directoryExists(directoryName: string): boolean {
+    return this.isVirtualDir(directoryName) || ts.sys.directoryExists(directoryName);
+  }
+
+  getDirectories(directoryName: string): string[] {
+    return this.isVirtualDir(directoryName) ? [] : ts.sys.getDirectories(directoryName);
+  }
+
+  readDirectory(
+    directoryName: string,
+    extensions?: readonly string[],
+    exclude?: readonly string[],
+    include?: readonly string[],
+    depth?: number,
+  ): string[] {
+    return ts.sys.readDirectory(directoryName, extensions, exclude, include, depth);
+  }
+
+  resolveModuleNameLiterals(
+    moduleLiterals: readonly ts.StringLiteralLike[],
+    containingFile: string,
+    redirectedReference: ts.ResolvedProjectReference | undefined,
+    options: ts.CompilerOptions,
+    containingSourceFile: ts.SourceFile,
+  ): readonly ts.ResolvedModuleWithFailedLookupLocations[] {
+    const cache = this.resolutionCache(options);
+    const virtual = this.files.get(containingFile);
+    const notebookFile = `${this.cwd().replace(/\/+$/, '')}/${NOTEBOOK_FILE}`;
+    return moduleLiterals.map((literal) => {
+      const from = virtual && literal.end <= virtual.codeEnd ? notebookFile : containingFile;
+      const mode = ts.getModeForUsageLocation(containingSourceFile, literal, options);
+      return ts.resolveModuleName(literal.text, from, options, this, cache, redirectedReference, mode);
+    });
+  }
+
+  /** A module resolution cache for one program: renewed whenever a virtual file or the options change. */
+  private resolutionCache(options: ts.CompilerOptions): ts.ModuleResolutionCache {
+    const current = this.cache;
+    if (current && current.version === this.versionCounter && current.options === options) return current.cache;
+    const cwd = this.cwd();
+    const caseSensitive = ts.sys.useCaseSensitiveFileNames;
+    const cache = ts.createModuleResolutionCache(cwd, (f) => (caseSensitive ? f : f.toLowerCase()), options);
+    this.cache = { version: this.versionCounter, options, cache };
+    return cache;
+  }
+
+  realpath(fileName: string): string {
+    if (this.files.has(fileName) || this.isVirtualDir(path.posix.dirname(fileName))) return fileName;
+    return ts.sys.realpath ? ts.sys.realpath(fileName) : fileName;
+  }
+}
