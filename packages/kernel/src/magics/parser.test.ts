@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCell, splitArgs, splitFlags } from './parser.js';
+import { blankMagicLines, parseCell, splitArgs, splitFlags } from './parser.js';
 
 test('a %% first line makes a cell magic with the rest as body', () => {
   const parsed = parseCell('%%time --quiet\nconst x = 1;\nx');
@@ -46,4 +46,11 @@ test('splitArgs honours quotes; splitFlags separates leading flags', () => {
   assert.deepEqual(splitArgs(`a "b c" 'd e' f\\"`), ['a', 'b c', 'd e', 'f\\"']);
   assert.deepEqual(splitFlags('-n 5 -r 2 f(x) - 1'), { flags: '-n 5 -r 2', code: 'f(x) - 1' });
   assert.deepEqual(splitFlags('-x'), { flags: '-x', code: '' });
+});
+
+test('blankMagicLines keeps offsets and blanks only magic, shell and help lines', () => {
+  const source = '%%time\nconst a = 1;\n  %who\n!ls\na != 2;\nx?\na';
+  const blanked = blankMagicLines(source);
+  assert.equal(blanked.length, source.length);
+  assert.deepEqual(blanked.split('\n'), ['      ', 'const a = 1;', '      ', '   ', 'a != 2;', '  ', 'a']);
 });

@@ -109,3 +109,14 @@ export function splitArgs(args: string): string[] {
   }
   return words;
 }
+
+/**
+ * The cell with magic, shell and help lines replaced by spaces of the same length, so that the
+ * TypeScript language service can complete and inspect the code around them at unchanged offsets.
+ */
+export function blankMagicLines(source: string): string {
+  return source
+    .split('\n')
+    .map((line) => (/^[ \t]*(%|!(?!=)|\?)/.test(line) || /^[ \t]*[A-Za-z_$][\w$.]*\?\??[ \t]*$/.test(line) ? ' '.repeat(line.length) : line))
+    .join('\n');
+}

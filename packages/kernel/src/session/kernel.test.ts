@@ -237,6 +237,20 @@ describe('a running kernel', () => {
     assert.match(log, /dropped message \(json\)/);
   });
 
+  test('what would crash a plain Node process never kills the kernel', async () => {
+    const exit = await kernel.client.execute('process.exit(3)');
+    assert.equal(exit.reply.content.status, 'error');
+    assert.match(String(exit.reply.content.evalue), /would stop the kernel/);
+    const overflow = await kernel.client.execute('function down(n: number): number { return down(n + 1) + 1; }\ndown(0)');
+    assert.equal(overflow.reply.content.ename, 'RangeError');
+    await kernel.client.execute('setTimeout(() => { throw new Error("late throw"); }, 0);\nPromise.reject(new Error("nobody catches"));\nawait new Promise((r) => setTimeout(r, 50));');
+    const thrownLater = await kernel.client.execute('"still alive"');
+    assert.equal((first(thrownLater.iopub, 'execute_result')?.content.data as Record<string, string>)['text/plain'], "'still alive'");
+    const nonError = await kernel.client.execute('throw { code: 42 }');
+    assert.equal(nonError.reply.content.ename, 'Uncaught');
+    assert.match(String(nonError.reply.content.evalue), /code: 42/);
+  });
+
   test('type errors are shown without blocking; strict blocks; off is silent', async () => {
     const warn = await kernel.client.execute('const typed: string = 42;\ntyped');
     assert.equal(warn.reply.content.status, 'ok');

@@ -12,7 +12,7 @@ import { GLOBALS_DTS } from '../executor/globals-dts.js';
 import type { CommMessage, DoneMessage, FromWorker } from '../executor/messages.js';
 import { LanguageClient } from '../language/client.js';
 import { formatDiagnostics, type CellDiagnostic, type TypecheckMode } from '../language/service.js';
-import { parseCell } from '../magics/parser.js';
+import { blankMagicLines, parseCell } from '../magics/parser.js';
 import type { RpcRequest } from '../worker-rpc.js';
 import { HistoryStore, type HistoryQuery } from './history.js';
 import { kernelInfo } from './kernel-info.js';
@@ -443,7 +443,7 @@ export class Kernel {
     const code = String(message.content.code ?? '');
     const cursor = typeof message.content.cursor_pos === 'number' ? message.content.cursor_pos : code.length;
     const magicCompletion = this.completeMagic(code, cursor);
-    const result = magicCompletion ?? (await this.language.complete(code, cursor));
+    const result = magicCompletion ?? (await this.language.complete(blankMagicLines(code), cursor));
     await this.reply('shell', message, 'complete_reply', {
       status: 'ok',
       matches: result.matches,
@@ -472,7 +472,7 @@ export class Kernel {
     const code = String(message.content.code ?? '');
     const cursor = typeof message.content.cursor_pos === 'number' ? message.content.cursor_pos : code.length;
     const detail = message.content.detail_level === 1 ? 1 : 0;
-    const result = await this.language.inspect(code, cursor, detail);
+    const result = await this.language.inspect(blankMagicLines(code), cursor, detail);
     await this.reply('shell', message, 'inspect_reply', {
       status: 'ok',
       found: result.found,
