@@ -60,6 +60,7 @@ class Result:
     cold_start: float | None = None
     identical: list[float] = field(default_factory=list)  # ms
     varying: list[float] = field(default_factory=list)
+    lost_idle: dict[str, int] = field(default_factory=lambda: {"trivial": 0, "varying": 0, "other": 0})
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     stderr_logs: list[Path] = field(default_factory=list)
@@ -165,8 +166,12 @@ class Session:
                     out.append(channel.get_msg(timeout=0))
         return out
 
-    def run_cell(self, code: str, timeout: float) -> tuple[float, list[dict]]:
-        """Executes code; returns (ms until execute_reply and idle are both in, iopub messages)."""
+    def run_cell(self, code: str, timeout: float, idle_grace: float = 2.0) -> tuple[float | None, list[dict]]:
+        """Executes code; returns (ms until execute_reply and idle are both in, iopub messages).
+
+        ms is None when the execute_reply came but the iopub `idle` of the request did not
+        come within idle_grace seconds after it (a lost status message: counted, not timed).
+        """
         shell, iopub = self.kc.shell_channel, self.kc.iopub_channel
         poller = zmq.Poller()
         poller.register(shell.socket, zmq.POLLIN)
@@ -175,11 +180,16 @@ class Session:
         msg_id = self.kc.execute(code, silent=False, store_history=True, allow_stdin=False)
         deadline = t0 + timeout
         reply = None
+        reply_at = 0.0
         idle = False
         outputs: list[dict] = []
         while reply is None or not idle:
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
+            now = time.perf_counter()
+            if reply is not None and now > reply_at + idle_grace:
+                self.last_reply = reply
+                return None, outputs
+            remaining = (min(deadline, reply_at + idle_grace) if reply is not None else deadline) - now
+            if remaining <= 0 and reply is None:
                 what = "execute_reply" if reply is None else "status idle"
                 raise BenchError(f"no {what} within {timeout:.0f} s for cell {code!r}")
             events = dict(poller.poll(max(1, int(remaining * 1000))))
@@ -188,6 +198,7 @@ class Session:
                     m = shell.get_msg(timeout=0)
                     if m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "execute_reply":
                         reply = m
+                        reply_at = time.perf_counter()
             if iopub.socket in events:
                 while iopub.msg_ready():
                     m = iopub.get_msg(timeout=0)
@@ -290,30 +301,44 @@ def measure_round_trips(result: Result, args, cwd: str, logdir: Path) -> None:
         first_ms, _ = s.run_cell("1", args.timeout)
         check_ok(s, "1")
         since_start = (time.perf_counter() - s.t0) * 1000
-        result.notes.append(f"first cell `1` after startup {first_ms:.0f} ms (done {since_start:.0f} ms after start_kernel)")
+        if first_ms is None:
+            result.lost_idle["other"] += 1
+            result.notes.append(f"first cell `1` after startup: idle lost (reply done {since_start:.0f} ms after start_kernel)")
+        else:
+            result.notes.append(f"first cell `1` after startup {first_ms:.0f} ms (done {since_start:.0f} ms after start_kernel)")
         for i in range(args.warmup):
-            s.run_cell("1", args.timeout)
-            s.run_cell(f"2 + {i}", args.timeout)
-        check_ok(s, "warm-up")
+            for code in ("1", f"2 + {i}"):
+                ms, _ = s.run_cell(code, args.timeout)
+                check_ok(s, f"warm-up {code}")
+                if ms is None:
+                    result.lost_idle["other"] += 1
         gc.collect()
         gc.disable()
         try:
             for i in range(args.runs):
                 ms, _ = s.run_cell("1", args.timeout)
                 check_ok(s, "1")
-                result.identical.append(ms)
+                if ms is None:
+                    result.lost_idle["trivial"] += 1
+                else:
+                    result.identical.append(ms)
             log(f"round trip {name}: identical p50 {statistics.median(result.identical):.2f} ms")
             for i in range(args.runs):
                 ms, _ = s.run_cell(f"1 + {i}", args.timeout)
                 check_ok(s, f"1 + {i}")
-                result.varying.append(ms)
+                if ms is None:
+                    result.lost_idle["varying"] += 1
+                else:
+                    result.varying.append(ms)
             log(f"round trip {name}: varying p50 {statistics.median(result.varying):.2f} ms")
         finally:
             gc.enable()
         if name in TS_KERNELS:  # is a type error reported? (after the timed runs, so it cannot affect them)
             _ms, outputs = s.run_cell(TYPE_PROBE, args.timeout)
             status = s.last_reply["content"].get("status")
+            c = s.last_reply["content"]
             texts = [m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream"]
+            texts.append(" ".join(c.get("traceback") or []) + str(c.get("evalue", "")))
             texts += [" ".join(m["content"].get("traceback", [])) + m["content"].get("evalue", "") for m in outputs if m["msg_type"] == "error"]
             diag = next((t for t in texts if "TS2322" in t or "not assignable" in t), None)
             if diag is not None:

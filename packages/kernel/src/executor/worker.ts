@@ -52,22 +52,26 @@ function interruptError(): Error {
   return error;
 }
 
-function showBundle(display: DisplayData, options: { id?: string; update?: boolean } = {}): DisplayHandle {
-  const handle = new DisplayHandle(options.id ?? `hl-${Math.random().toString(36).slice(2)}`);
+function showBundle(display: DisplayData, options: { id?: string; update?: boolean } = {}, maker?: (value: string) => DisplayData): DisplayHandle {
+  const handle = new DisplayHandle(options.id ?? `hl-${Math.random().toString(36).slice(2)}`, maker);
   output.send({ type: 'display', display, displayId: handle.id, update: options.update ?? false });
   return handle;
 }
 
 /** A displayed output that can be replaced in place later. */
 class DisplayHandle {
-  constructor(readonly id: string) {}
-  /** Replaces the output with a new value. */
+  /** `maker` is the display.html/markdown/… helper that made the output: a string update reuses it. */
+  constructor(readonly id: string, private readonly maker?: (value: string) => DisplayData) {}
+  private bundle(value: unknown): DisplayData {
+    return typeof value === 'string' && this.maker ? this.maker(value) : asBundle(value);
+  }
+  /** Replaces the output with a new value (a string stays HTML/Markdown/… if the output was). */
   update(value: unknown): void {
-    showBundle(asBundle(value), { id: this.id, update: true });
+    showBundle(this.bundle(value), { id: this.id, update: true }, this.maker);
   }
   /** Shows another output with the same id (updates then change both). */
   display(value: unknown): void {
-    showBundle(asBundle(value), { id: this.id });
+    showBundle(this.bundle(value), { id: this.id }, this.maker);
   }
 }
 
@@ -90,7 +94,9 @@ function makeDisplay(): ((value: unknown, options?: DisplayOptions) => DisplayHa
   for (const [name, make] of Object.entries(bundles) as Array<[string, BundleMaker]>) {
     display[name] = (...args: unknown[]) => {
       const last = args[args.length - 1] as DisplayOptions | undefined;
-      return showBundle(make(...(args as never[])), last && typeof last === 'object' && ('id' in last || 'update' in last) ? last : {});
+      const options = last && typeof last === 'object' && ('id' in last || 'update' in last) ? last : {};
+      const maker = ['html', 'markdown', 'svg', 'latex', 'text'].includes(name) ? (value: string) => make(value as never) : undefined;
+      return showBundle(make(...(args as never[])), options, maker);
     };
   }
   display.update = (id: string, value: unknown) => showBundle(asBundle(value), { id, update: true });

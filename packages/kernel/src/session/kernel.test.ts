@@ -112,11 +112,12 @@ describe('a running kernel', () => {
   });
 
   test('display, update_display_data and clear_output', async () => {
-    const { iopub } = await kernel.client.execute('const h = display.html("<i>a</i>");\nh.update("b");\nclearOutput(true);');
+    const { iopub } = await kernel.client.execute('const h = display.html("<i>a</i>");\nh.update("<i>b</i>");\nclearOutput(true);');
     const shown = first(iopub, 'display_data');
     const updated = first(iopub, 'update_display_data');
     assert.equal((shown?.content.data as Record<string, string>)['text/html'], '<i>a</i>');
     assert.equal((updated?.content.transient as Record<string, string>).display_id, (shown?.content.transient as Record<string, string>).display_id);
+    assert.equal((updated?.content.data as Record<string, string>)['text/html'], '<i>b</i>', 'a string update of an HTML output stays HTML');
     assert.equal(first(iopub, 'clear_output')?.content.wait, true);
   });
 
