@@ -424,21 +424,36 @@ def report(results: dict[str, Result], order: list[str], args, started: dt.datet
     p("| kernel | startup median (ms) | min | max | trivial p50 (ms) | p95 | varying p50 | p95 |")
     p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     stats: dict[str, dict[str, float | None]] = {}
+    footnotes = []
     for name in order:
         r = results[name]
+        # a row counts only if all its runs were made (lost idles are runs made, but not timed)
+        ident_ok = bool(r.identical) and len(r.identical) + r.lost_idle["trivial"] == args.runs
+        vary_ok = bool(r.varying) and len(r.varying) + r.lost_idle["varying"] == args.runs
         st = {
             "start": statistics.median(r.startups) if r.startups else None,
             "min": min(r.startups) if r.startups else None,
             "max": max(r.startups) if r.startups else None,
-            "p50": percentile(r.identical, 50) if len(r.identical) == args.runs else None,
-            "p95": percentile(r.identical, 95) if len(r.identical) == args.runs else None,
-            "v50": percentile(r.varying, 50) if len(r.varying) == args.runs else None,
-            "v95": percentile(r.varying, 95) if len(r.varying) == args.runs else None,
+            "p50": percentile(r.identical, 50) if ident_ok else None,
+            "p95": percentile(r.identical, 95) if ident_ok else None,
+            "v50": percentile(r.varying, 50) if vary_ok else None,
+            "v95": percentile(r.varying, 95) if vary_ok else None,
         }
         stats[name] = st
+        mark_t = "*" if ident_ok and r.lost_idle["trivial"] else ""
+        mark_v = "*" if vary_ok and r.lost_idle["varying"] else ""
         p(f"| {r.label} (`{name}`) | {fmt(st['start'], 0)} | {fmt(st['min'], 0)} | {fmt(st['max'], 0)} | "
-          f"{fmt(st['p50'], 2)} | {fmt(st['p95'], 2)} | {fmt(st['v50'], 2)} | {fmt(st['v95'], 2)} |")
+          f"{fmt(st['p50'], 2)}{mark_t} | {fmt(st['p95'], 2)}{mark_t} | {fmt(st['v50'], 2)}{mark_v} | {fmt(st['v95'], 2)}{mark_v} |")
+        if any(r.lost_idle.values()):
+            footnotes.append(
+                f"\\* {r.label}: the iopub `status: idle` never came (waited 2 s after the execute_reply) for "
+                f"{r.lost_idle['trivial']} of {args.runs} trivial and {r.lost_idle['varying']} of {args.runs} varying "
+                f"executions (+{r.lost_idle['other']} of the warm-up cells); those runs are left out of its percentiles."
+            )
     p()
+    for f in footnotes:
+        p(f)
+        p()
 
     base = stats.get("python3")
     if base:

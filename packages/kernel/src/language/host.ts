@@ -5,6 +5,9 @@
 import * as path from 'node:path';
 import ts from 'typescript';
 
+/** A file in the kernel's own package: bare imports the notebook's folder cannot resolve are retried from here. */
+const KERNEL_FILE = path.resolve(__dirname, '..', '..', '__kernel__.ts').split(path.sep).join('/');
+
 interface VirtualFile {
   text: string;
   version: string;
@@ -165,7 +168,11 @@ export class VirtualFileHost implements ts.LanguageServiceHost {
     return moduleLiterals.map((literal) => {
       const from = virtual && literal.end <= virtual.codeEnd ? notebookFile : containingFile;
       const mode = ts.getModeForUsageLocation(containingSourceFile, literal, options);
-      return ts.resolveModuleName(literal.text, from, options, this, cache, redirectedReference, mode);
+      const resolved = ts.resolveModuleName(literal.text, from, options, this, cache, redirectedReference, mode);
+      if (resolved.resolvedModule || ts.isExternalModuleNameRelative(literal.text)) return resolved;
+      // Like the executor, fall back to the kernel's own packages for bare specifiers.
+      const fallback = ts.resolveModuleName(literal.text, KERNEL_FILE, options, this, undefined, redirectedReference, mode);
+      return fallback.resolvedModule ? fallback : resolved;
     });
   }
 

@@ -398,3 +398,11 @@ describe('compiler options', () => {
     assert.match(service!.configErrors().join('\n'), /strictest/);
   });
 });
+
+test('bare imports the notebook folder cannot resolve fall back to the kernel own packages', () => {
+  const service = createService(tempDir());
+  const diagnostics = service.check('import ts from "typescript";\nconst v: string = ts.version;\nv.toUpperCase();');
+  assert.deepEqual(codes(diagnostics), []);
+  const missing = service.check('import nothing from "no-such-package-hyperlab";');
+  assert.deepEqual(codes(missing), [2307]);
+});
