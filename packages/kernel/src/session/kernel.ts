@@ -93,7 +93,9 @@ export class Kernel {
     });
     this.executorReady = this.executor.start();
     this.executorReady.catch((error: Error) => this.log('error', `executor failed to start: ${error.stack}`));
-    void this.language.warmUp().catch((error: Error) => this.log('warn', `language warm-up failed: ${error.message}`));
+    void this.language.warmUp().catch((error: Error) => {
+      if (!this.shuttingDown) this.log('warn', `language warm-up failed: ${error.message}`);
+    });
   }
 
   /** Starts serving; each new IOPub subscriber is sent `iopub_welcome`. */
