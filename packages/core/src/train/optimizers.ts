@@ -1,0 +1,289 @@
+/**
+ * Optimizers: SGD (with momentum / Nesterov), Adam and AdamW, written against `tf.Variable`s
+ * directly (not tfjs's own optimizers) so that their arithmetic follows PyTorch's
+ * `torch.optim.SGD`, `torch.optim.Adam` and `torch.optim.AdamW` formula for formula, including
+ * bias correction and where weight decay enters.
+ *
+ * An optimizer owns its slot tensors (momentum buffer, first and second moments) as
+ * non-trainable `tf.Variable`s, created lazily the first time a variable receives a gradient and
+ * updated in place with `assign`; {@link Optimizer.dispose} frees them. Like PyTorch, a variable
+ * whose gradient is missing (`null`/`undefined`) on a step is left alone, and its per-variable step
+ * counter (used by Adam's bias correction) does not advance.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The optimizers provided here. */
+export type OptimizerKind = 'sgd' | 'adam' | 'adamw';
+
+/**
+ * Gradients for one step: a map from variable to gradient, or two aligned arrays. A `null` or
+ * `undefined` gradient means "no gradient" and skips that variable this step.
+ */
+export type Gradients =
+  | ReadonlyMap<tf.Variable, tf.Tensor | null | undefined>
+  | { readonly variables: readonly tf.Variable[]; readonly grads: readonly (tf.Tensor | null | undefined)[] };
+
+/** Per-variable optimizer state. */
+export interface VariableSlots {
+  /** The variable this state belongs to. */
+  variable: tf.Variable;
+  /** How many updates this variable has received (PyTorch's per-parameter `state['step']`). */
+  step: number;
+  /**
+   * Slot tensors by name: `momentum_buffer` (SGD with momentum), `exp_avg` and `exp_avg_sq`
+   * (Adam, AdamW) — PyTorch's names. Owned by the optimizer: do not dispose; clone to keep.
+   */
+  tensors: Record<string, tf.Variable>;
+}
+
+/** A snapshot of an optimizer's configuration and state. */
+export interface OptimizerState {
+  /** Which optimizer. */
+  kind: OptimizerKind;
+  /** Hyper-parameters as configured (including defaults). */
+  hyper: Record<string, number | boolean>;
+  /** Number of `step()` calls so far. */
+  iterations: number;
+  /** State of each variable that has received at least one gradient, in first-seen order. */
+  slots: VariableSlots[];
+}
+
+/** An optimizer over tf.Variables. */
+export interface Optimizer {
+  /** Which optimizer this is. */
+  readonly kind: OptimizerKind;
+  /** The configured learning rate, used when `step` is called without one. */
+  readonly lr: number;
+  /** Number of `step()` calls so far. */
+  readonly iterations: number;
+  /** Number of slot tensors currently held (they count in `tf.memory().numTensors`). */
+  readonly numSlotTensors: number;
+  /**
+   * Applies one update to every variable with a gradient, at learning rate `lr` (default: the
+   * configured one). Runs inside `tf.tidy`; the gradients are not disposed (the caller owns them).
+   */
+  step(grads: Gradients, lr?: number): void;
+  /** Configuration and live state (slot tensors are the optimizer's own, not copies). */
+  state(): OptimizerState;
+  /** Frees the slot tensors. The optimizer cannot be stepped afterwards. */
+  dispose(): void;
+}
+
+/** Options of {@link sgd}. */
+export interface SgdOptions {
+  /** Learning rate (> 0 unless you mean it). */
+  lr: number;
+  /** Momentum factor μ; 0 (default) is plain SGD. */
+  momentum?: number;
+  /** Nesterov momentum (requires momentum > 0). Default false. */
+  nesterov?: boolean;
+  /** L2 penalty λ added to the gradient: g ← g + λ·θ. Default 0. */
+  weightDecay?: number;
+}
+
+/** Options of {@link adam}. */
+export interface AdamOptions {
+  /** Learning rate. */
+  lr: number;
+  /** Decay of the first-moment estimate. Default 0.9. */
+  beta1?: number;
+  /** Decay of the second-moment estimate. Default 0.999. */
+  beta2?: number;
+  /** Added to the bias-corrected √v for numerical stability. Default 1e-8. */
+  eps?: number;
+  /** L2 penalty λ added to the gradient before the moments (like torch.optim.Adam). Default 0. */
+  weightDecay?: number;
+}
+
+/** Options of {@link adamw}. */
+export interface AdamWOptions {
+  /** Learning rate. */
+  lr: number;
+  /** Decay of the first-moment estimate. Default 0.9. */
+  beta1?: number;
+  /** Decay of the second-moment estimate. Default 0.999. */
+  beta2?: number;
+  /** Added to the bias-corrected √v for numerical stability. Default 1e-8. */
+  eps?: number;
+  /** Decoupled weight decay λ: θ ← θ·(1 − lr·λ) before the Adam step (like torch.optim.AdamW). Default 0.01. */
+  weightDecay?: number;
+}
+
+interface Entry {
+  variable: tf.Variable;
+  step: number;
+  tensors: Record<string, tf.Variable>;
+}
+
+type UpdateRule = (param: tf.Variable, grad: tf.Tensor, entry: Entry, lr: number) => void;
+
+class SlotOptimizer implements Optimizer {
+  private readonly entries = new Map<tf.Variable, Entry>();
+  private disposed = false;
+  iterations = 0;
+
+  constructor(
+    readonly kind: OptimizerKind,
+    readonly lr: number,
+    private readonly hyper: Record<string, number | boolean>,
+    private readonly slotNames: readonly string[],
+    private readonly rule: UpdateRule,
+  ) {}
+
+  get numSlotTensors(): number {
+    return this.entries.size * this.slotNames.length;
+  }
+
+  step(grads: Gradients, lr: number = this.lr): void {
+    if (this.disposed) throw new Error(`${this.kind}: step() after dispose()`);
+    if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`${this.kind}: learning rate must be a finite number ≥ 0, got ${lr}`);
+    const pairs = gradientPairs(grads);
+    this.iterations++;
+    tf.tidy(() => {
+      for (const [variable, grad] of pairs) {
+        if (grad == null) continue;
+        if (!tf.util.arraysEqual(grad.shape, variable.shape)) {
+          throw new Error(`${this.kind}: gradient shape [${grad.shape}] does not match variable ${variable.name} [${variable.shape}]`);
+        }
+        const entry = this.entry(variable);
+        entry.step++;
+        this.rule(variable, grad, entry, lr);
+      }
+    });
+  }
+
+  state(): OptimizerState {
+    return {
+      kind: this.kind,
+      hyper: { lr: this.lr, ...this.hyper },
+      iterations: this.iterations,
+      slots: [...this.entries.values()].map((e) => ({ variable: e.variable, step: e.step, tensors: { ...e.tensors } })),
+    };
+  }
+
+  dispose(): void {
+    for (const entry of this.entries.values()) for (const slot of Object.values(entry.tensors)) slot.dispose();
+    this.entries.clear();
+    this.disposed = true;
+  }
+
+  private entry(variable: tf.Variable): Entry {
+    let entry = this.entries.get(variable);
+    if (entry === undefined) {
+      const tensors: Record<string, tf.Variable> = {};
+      for (const name of this.slotNames) {
+        const zeros = tf.zerosLike(variable);
+        tensors[name] = tf.variable(zeros, false);
+        zeros.dispose();
+      }
+      entry = { variable, step: 0, tensors };
+      this.entries.set(variable, entry);
+    }
+    return entry;
+  }
+}
+
+function gradientPairs(grads: Gradients): Array<[tf.Variable, tf.Tensor | null | undefined]> {
+  if (grads instanceof Map) return [...(grads as ReadonlyMap<tf.Variable, tf.Tensor | null | undefined>).entries()];
+  const { variables, grads: list } = grads as Exclude<Gradients, ReadonlyMap<tf.Variable, unknown>>;
+  if (variables.length !== list.length) throw new Error(`optimizer: ${variables.length} variables but ${list.length} gradients`);
+  return variables.map((v, i) => [v, list[i]]);
+}
+
+function checkNonNegative(kind: string, name: string, value: number): void {
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${kind}: ${name} must be a finite number ≥ 0, got ${value}`);
+}
+
+function checkBeta(kind: string, name: string, value: number): void {
+  if (!(value >= 0 && value < 1)) throw new RangeError(`${kind}: ${name} must be in [0, 1), got ${value}`);
+}
+
+/**
+ * Stochastic gradient descent, as `torch.optim.SGD` (dampening 0):
+ *
+ * ```text
+ * g ← g + λ·θ                       (weightDecay λ ≠ 0)
+ * b ← μ·b + g                       (momentum μ ≠ 0; b starts at 0, so the first b is g)
+ * g ← g + μ·b  if nesterov, else g ← b
+ * θ ← θ − lr·g
+ * ```
+ */
+export function sgd(options: SgdOptions): Optimizer {
+  const { lr, momentum = 0, nesterov = false, weightDecay = 0 } = options;
+  checkNonNegative('sgd', 'lr', lr);
+  checkNonNegative('sgd', 'momentum', momentum);
+  checkNonNegative('sgd', 'weightDecay', weightDecay);
+  if (nesterov && momentum <= 0) throw new RangeError('sgd: nesterov requires momentum > 0');
+  const slotNames = momentum > 0 ? ['momentum_buffer'] : [];
+  return new SlotOptimizer('sgd', lr, { momentum, nesterov, weightDecay }, slotNames, (param, grad, entry, stepLr) => {
+    let g: tf.Tensor = grad;
+    if (weightDecay !== 0) g = tf.add(g, tf.mul(param, weightDecay));
+    if (momentum !== 0) {
+      const buffer = entry.tensors.momentum_buffer;
+      const next = tf.add(tf.mul(buffer, momentum), g);
+      buffer.assign(next);
+      g = nesterov ? tf.add(g, tf.mul(next, momentum)) : next;
+    }
+    param.assign(tf.sub(param, tf.mul(g, stepLr)));
+  });
+}
+
+// The Adam moment update and step shared by adam and adamw (PyTorch's single-tensor path).
+function adamUpdate(param: tf.Variable, g: tf.Tensor, entry: Entry, lr: number, beta1: number, beta2: number, eps: number): void {
+  const m = entry.tensors.exp_avg;
+  const v = entry.tensors.exp_avg_sq;
+  const nextM = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+  const nextV = tf.add(tf.mul(v, beta2), tf.mul(tf.mul(g, g), 1 - beta2));
+  m.assign(nextM);
+  v.assign(nextV);
+  const t = entry.step;
+  const biasCorrection1 = 1 - Math.pow(beta1, t);
+  const biasCorrection2 = 1 - Math.pow(beta2, t);
+  const stepSize = lr / biasCorrection1;
+  const denom = tf.add(tf.div(tf.sqrt(nextV), Math.sqrt(biasCorrection2)), eps);
+  param.assign(tf.sub(param, tf.mul(tf.div(nextM, denom), stepSize)));
+}
+
+/**
+ * Adam, as `torch.optim.Adam` (amsgrad off). Weight decay is an L2 penalty added to the gradient:
+ *
+ * ```text
+ * g ← g + λ·θ                                        (weightDecay λ ≠ 0)
+ * m ← β1·m + (1 − β1)·g
+ * v ← β2·v + (1 − β2)·g²
+ * θ ← θ − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
+ * ```
+ *
+ * t is the variable's own update count (1 on its first update); the bias corrections are computed
+ * in double precision, as PyTorch does with Python floats.
+ */
+export function adam(options: AdamOptions): Optimizer {
+  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = options;
+  checkNonNegative('adam', 'lr', lr);
+  checkBeta('adam', 'beta1', beta1);
+  checkBeta('adam', 'beta2', beta2);
+  checkNonNegative('adam', 'eps', eps);
+  checkNonNegative('adam', 'weightDecay', weightDecay);
+  return new SlotOptimizer('adam', lr, { beta1, beta2, eps, weightDecay }, ['exp_avg', 'exp_avg_sq'], (param, grad, entry, stepLr) => {
+    const g = weightDecay !== 0 ? tf.add(grad, tf.mul(param, weightDecay)) : grad;
+    adamUpdate(param, g, entry, stepLr, beta1, beta2, eps);
+  });
+}
+
+/**
+ * AdamW, as `torch.optim.AdamW` (amsgrad off): decoupled weight decay `θ ← θ·(1 − lr·λ)` applied
+ * to the parameter first, then the same moment update and step as {@link adam} on the raw gradient
+ * (no L2 term).
+ */
+export function adamw(options: AdamWOptions): Optimizer {
+  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01 } = options;
+  checkNonNegative('adamw', 'lr', lr);
+  checkBeta('adamw', 'beta1', beta1);
+  checkBeta('adamw', 'beta2', beta2);
+  checkNonNegative('adamw', 'eps', eps);
+  checkNonNegative('adamw', 'weightDecay', weightDecay);
+  return new SlotOptimizer('adamw', lr, { beta1, beta2, eps, weightDecay }, ['exp_avg', 'exp_avg_sq'], (param, grad, entry, stepLr) => {
+    if (weightDecay !== 0) param.assign(tf.mul(param, 1 - stepLr * weightDecay));
+    adamUpdate(param, grad, entry, stepLr, beta1, beta2, eps);
+  });
+}
