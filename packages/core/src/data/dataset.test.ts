@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { testOnBackends, useBackend } from '../testing/backends.js';
 import { Rng } from '../random.js';
 import { batches, numBatches, split, subset, TensorDataset } from './dataset.js';
-import { canonicalJson, fingerprintDataset } from './fingerprint.js';
+import { sortedKeysJson, fingerprintDataset } from './fingerprint.js';
 
 /** 10 examples of 3 features: example i is [i, i + 0.25, i + 0.5], label i % 4. */
 function toy(n = 10, name = 'toy'): TensorDataset {
@@ -140,5 +140,5 @@ test('fingerprints: stable, cached, and sensitive to bytes, shapes, name and par
   assert.notEqual(a.reshape([3, 1]).fingerprint(), fp);
   const withParams = new TensorDataset({ features: a.features, featureShape: [3], labels: a.labels, name: 'toy', numClasses: 4, params: { digits: [0, 1] } });
   assert.notEqual(withParams.fingerprint(), fp);
-  assert.equal(canonicalJson({ b: 1, a: { d: [1, 2], c: 'x' } }), '{"a":{"c":"x","d":[1,2]},"b":1}');
+  assert.equal(sortedKeysJson({ b: 1, a: { d: [1, 2], c: 'x' } }), '{"a":{"c":"x","d":[1,2]},"b":1}');
 });

@@ -23,7 +23,7 @@ export interface FingerprintSource {
 const cache = new WeakMap<object, string>();
 
 /** JSON with object keys sorted at every level, so equal parameters always serialise alike. */
-export function canonicalJson(value: unknown): string {
+export function sortedKeysJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)) {
       const sorted: Record<string, unknown> = {};
@@ -46,7 +46,7 @@ function dtypeName(array: Float32Array | Int32Array): string {
 export function fingerprintDataset(source: FingerprintSource): string {
   const cached = cache.get(source);
   if (cached !== undefined) return cached;
-  const descriptor = canonicalJson({
+  const descriptor = sortedKeysJson({
     format: 'hyperlab-dataset-fingerprint/1',
     name: source.name,
     params: source.params ?? {},

@@ -126,8 +126,13 @@ export function disposeParams(params: Params): void {
   for (const variable of flatten(params).values()) variable.dispose();
 }
 
-/** Creates a leaf from a tensor or typed array; the tensor is kept (not copied) when given. */
+/**
+ * Creates a leaf from a tensor and takes ownership of it: the variable shares the tensor's data
+ * (no copy) and the tensor handle itself is disposed, so disposing the variable frees the data.
+ */
 export function variable(value: tf.Tensor, name: string, trainable = true): tf.Variable {
-  return tf.variable(value, trainable, `${name}_${nextVariableId++}`);
+  const leaf = tf.variable(value, trainable, `${name}_${nextVariableId++}`);
+  if (leaf !== value) value.dispose();
+  return leaf;
 }
 let nextVariableId = 0;
