@@ -33,6 +33,9 @@ const cases: Array<{ equation: string; shapes: number[][] }> = [
   { equation: 'ijk,jl->ilk', shapes: [[2, 3, 4], [3, 5]] },
   { equation: 'ij,jk->i', shapes: [[5, 7], [7, 3]] },
   { equation: ' ij , jk -> ik ', shapes: [[2, 3], [3, 2]] },
+  // Large enough per matrix for the matrix-by-matrix product path (see batchMatMulFast).
+  { equation: 'bhqd,bhkd->bhqk', shapes: [[2, 2, 24, 16], [2, 2, 24, 16]] },
+  { equation: 'bij,bjk->bik', shapes: [[3, 24, 20], [3, 20, 20]] },
 ];
 
 test('Einsum is HyperLab-provided on wasm', () => {
@@ -161,5 +164,7 @@ test('einsum on wasm (forward and gradient) leaks no tensors or buffers', async 
     tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.einsum('bhqd,bhkd->bhqk', x, y)))([tf.tensor4d(q, [2, 3, 5, 8]), tf.tensor4d(k, [2, 3, 6, 8])]),
   );
   await assertNoLeaks('wasm', () => tf.einsum('ij->ij', tf.tensor2d(q.subarray(0, 6), [2, 3])));
+  const big = randomValues(rng, [2, 2, 24, 16]);
+  await assertNoLeaks('wasm', () => tf.einsum('bhqd,bhkd->bhqk', tf.tensor4d(big, [2, 2, 24, 16]), tf.tensor4d(big, [2, 2, 24, 16])));
   await assertNoLeaks('wasm', () => tf.einsum('ij,jk->ik', tf.tensor2d(randomInts(rng, 6, -3, 3), [2, 3], 'int32'), tf.tensor2d(randomInts(rng, 6, -3, 3), [3, 2], 'int32')));
 });

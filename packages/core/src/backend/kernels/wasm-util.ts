@@ -67,17 +67,19 @@ export function batchMatMulFast(backend: WasmBackend, a: tf.TensorInfo, b: tf.Te
     return runWasmKernel(backend, tf.BatchMatMul, { a, b }, { transposeA: false, transposeB: false });
   }
   const out = backend.makeOutput([batch, m, n], 'float32');
-  const aSlice = backend.makeOutput([1, m, k], 'float32');
-  const bSlice = backend.makeOutput([1, k, n], 'float32');
   for (let i = 0; i < batch; i++) {
-    // Fresh views each time: the product below may grow the heap.
+    // Fresh slices every time: the XNNPACK path caches packed weights by the id of `b`, so
+    // refilling one slice tensor would reuse the first matrix. Fresh views too: allocations may
+    // grow the heap and detach earlier ones.
+    const aSlice = backend.makeOutput([1, m, k], 'float32');
+    const bSlice = backend.makeOutput([1, k, n], 'float32');
     (backend.typedArrayFromHeap(aSlice) as Float32Array).set((backend.typedArrayFromHeap(a) as Float32Array).subarray(i * m * k, (i + 1) * m * k));
     (backend.typedArrayFromHeap(bSlice) as Float32Array).set((backend.typedArrayFromHeap(b) as Float32Array).subarray(i * k * n, (i + 1) * k * n));
     const product = runWasmKernel(backend, tf.BatchMatMul, { a: aSlice, b: bSlice }, { transposeA: false, transposeB: false });
     (backend.typedArrayFromHeap(out) as Float32Array).set(backend.typedArrayFromHeap(product) as Float32Array, i * m * n);
     disposeIntermediate(backend, product);
+    disposeIntermediate(backend, aSlice);
+    disposeIntermediate(backend, bSlice);
   }
-  disposeIntermediate(backend, aSlice);
-  disposeIntermediate(backend, bSlice);
   return out;
 }
