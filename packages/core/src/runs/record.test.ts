@@ -135,3 +135,11 @@ test('canonical JSON: sorted keys, no whitespace, float32-canonical numbers', ()
   assert.throws(() => canonicalNumber(NaN), /not finite/);
   assert.equal(fingerprint('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 });
+
+test('createRunRecord defaults the backend to the one running now', async () => {
+  const { setBackend } = await import('../backend/backend.js');
+  const info = await setBackend('cpu');
+  const record = createRunRecord({ config: {}, seed: 1, timings: { totalMs: 1 } });
+  assert.equal(record.backend.name, 'cpu');
+  assert.equal(record.backend.reason, info.reason);
+});

@@ -27,6 +27,7 @@
  * were carried, as float32 or widened to double) give identical text. Non-finite metric and curve
  * values are stored as the strings `"NaN"`, `"Infinity"`, `"-Infinity"` and hashed as such.
  */
+import { backendInfo } from '../backend/backend.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -139,8 +140,8 @@ export interface RunRecordParts {
   config: Record<string, unknown>;
   /** The seed. */
   seed: number | string;
-  /** The backend used. */
-  backend: RunBackend;
+  /** The backend used; default the current one, from {@link backendInfo}. */
+  backend?: RunBackend;
   /** Data sets used. Default none. */
   data?: RunData[];
   /** Final metrics; non-finite values are encoded as strings. Default none. */
@@ -311,6 +312,12 @@ export class RunRecordInvalidError extends Error {
  * encodes non-finite metric and curve values, drops non-finite timings, computes `contentHash`,
  * and validates the result (throwing {@link RunRecordInvalidError}, with JSON paths, if invalid).
  */
+/** The backend that runs now, as a run record states it. */
+export function currentBackend(): RunBackend {
+  const info = backendInfo();
+  return { name: info.name, reason: info.reason, ...(info.simd !== undefined ? { simd: info.simd } : {}), ...(info.threads === false ? { threads: 1 } : {}) };
+}
+
 export function createRunRecord(parts: RunRecordParts): RunRecord {
   const detected = detectEnvironment();
   const environment: RunEnvironment = {
@@ -330,7 +337,7 @@ export function createRunRecord(parts: RunRecordParts): RunRecord {
     createdAt,
     config: JSON.parse(JSON.stringify(parts.config ?? {})) as RunRecord['config'],
     seed: parts.seed,
-    backend: { ...parts.backend },
+    backend: { ...(parts.backend ?? currentBackend()) },
     environment,
     data: (parts.data ?? []).map((d) => ({ name: d.name, fingerprint: d.fingerprint, size: d.size })),
     metrics,
