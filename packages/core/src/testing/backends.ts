@@ -1,11 +1,15 @@
 /**
  * Test helper: run a test body on each embedded backend (WASM, then CPU), so every test that
- * matters is checked on both. Importing this module registers both backends.
+ * matters is checked on both. Importing this module registers both backends, the extra kernels and
+ * the gradients, as `setBackend()` does.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
 import { test, type TestContext } from 'node:test';
+import { registerBackends } from '../backend/backend.js';
+
+// The backends, HyperLab's WASM kernels and the gradients tfjs-core's Node bundle omits: tests see
+// exactly what `setBackend()` gives users.
+registerBackends();
 
 /** The backends every core test runs on. */
 export const TEST_BACKENDS = ['wasm', 'cpu'] as const;

@@ -158,9 +158,16 @@ function tfjsCoreDist(): string {
  */
 export function registerTfjsGradients(): GradientInstallReport {
   const report: GradientInstallReport = { registered: [], present: [], failed: [] };
-  const dist = tfjsCoreDist();
-  const listFile = path.join(dist, 'register_all_gradients.js');
-  const list = fs.readFileSync(listFile, 'utf8');
+  let dist: string;
+  let list: string;
+  try {
+    dist = tfjsCoreDist();
+    list = fs.readFileSync(path.join(dist, 'register_all_gradients.js'), 'utf8');
+  } catch (error) {
+    report.failed.push({ module: 'register_all_gradients', error: error instanceof Error ? error.message : String(error) });
+    lastReport = report;
+    return report;
+  }
   const loader = new GradientModuleLoader(dist);
   const seen = new Set<string>();
   for (const match of list.matchAll(/^import\s+\{\s*([\w$]+)\s*\}\s+from\s+'\.\/gradients\/([\w$]+)';/gm)) {

@@ -6,10 +6,11 @@
  * the patch of `x` seen by each output position is written, in the filter's
  * `[filterHeight, filterWidth, inChannels]` order, as a column of a `[K, positions]` matrix
  * (`K = fh·fw·inChannels`), and `dW[K, outChannels] = cols · dy[positions, outChannels]`.
- * Measured on 32×28×28×32 → 3×3×32×64: ~40 ms, against ~285 ms with a `[positions, K]` matrix and
- * `transposeA` (the WASM BatchMatMul is slow transposed), ~230 ms for tfjs's own C++
+ * Measured on 32×28×28×32 → 3×3×32×64: ~55 ms, against ~285 ms with a `[positions, K]` matrix and
+ * `transposeA` (the WASM BatchMatMul is fast only untransposed), ~230 ms for tfjs's own C++
  * Conv2DBackpropInput of the same size, and ~50 s for the CPU backend's loops. A plain JS loop
- * would do the multiply-adds without SIMD. The patch matrix costs memory, so positions are processed
+ * would do the multiply-adds without SIMD. `dy` is copied into a buffer of its own before the
+ * product (see `privateMatMulOperand`). The patch matrix costs memory, so positions are processed
  * in chunks of at most {@link conv2DBackpropFilterLimits}`.maxPatchElements` elements and the
  * partial products summed.
  *
@@ -19,7 +20,7 @@
  * gradient, see `conv2d-grad.ts`, reaches this kernel with an effective filter shape.)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeIntermediate, reshapeInfo, runWasmKernel, transposeInfo, type WasmBackend } from './wasm-util.js';
+import { copyInfo, disposeIntermediate, reshapeInfo, runWasmKernel, transposeInfo, type WasmBackend } from './wasm-util.js';
 
 /** Tunables of the WASM `Conv2DBackpropFilter` (mutable; tests lower the limit to exercise chunking). */
 export const conv2DBackpropFilterLimits = {
@@ -59,9 +60,9 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: Parameters<tf.KernelFu
     return out;
   }
 
-  // dy as a [positions, outChannels] matrix.
+  // dy as a [positions, outChannels] matrix in a buffer of its own (see privateMatMulOperand).
   const dyNhwc = channelsLast ? null : transposeInfo(wasm, dy, [0, 2, 3, 1]);
-  const dyMatrix = reshapeInfo(wasm, dyNhwc ?? dy, [positions, cout]);
+  const dyMatrix = dyNhwc ? reshapeInfo(wasm, dyNhwc, [positions, cout]) : copyInfo(wasm, dy, [positions, cout]);
   if (dyNhwc) disposeIntermediate(wasm, dyNhwc);
 
   // Strides of x in elements, for either layout.

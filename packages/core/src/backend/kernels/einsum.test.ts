@@ -134,11 +134,29 @@ test('einsum on wasm where the cpu kernel is wrong: identity and labels alone in
   assert.ok(maxScaledDiff(summed.values, summedWant.values) <= 1e-5);
 });
 
+test("einsum on wasm does not seed BatchMatMul's weight cache with the caller's buffer", async () => {
+  // tfjs-backend-wasm caches packed matmul weights by buffer id, whatever the shape: had the first
+  // einsum multiplied by w's own buffer, the second (w under another shape) would read stale
+  // packed weights out of bounds.
+  const w = randomValues(rng, [4, 6]);
+  await assertSameOnBackends('same buffer, two shapes', () => {
+    const W = tf.tensor2d(w, [4, 6]);
+    const first = tf.einsum('ij,jk->ik', tf.ones([3, 4]), W);
+    const second = tf.einsum('ij,jk->ik', tf.ones([2, 6]), tf.reshape(W, [6, 4]));
+    return [first, second];
+  });
+});
+
 test('einsum on int32 operands: wasm = cpu', async () => {
   const a = randomInts(rng, 12, -5, 5);
   const b = randomInts(rng, 12, -5, 5);
   await assertSameOnBackends('int32 einsum', () => tf.einsum('ij,jk->ik', tf.tensor2d(a, [3, 4], 'int32'), tf.tensor2d(b, [4, 3], 'int32')));
   await assertSameOnBackends('int32 einsum unary', () => tf.einsum('ij->j', tf.tensor2d(a, [3, 4], 'int32')));
+  await assertSameOnBackends('int32 batched einsum', () =>
+    tf.einsum('bij,bjk->bik', tf.tensor3d(a, [2, 3, 2], 'int32'), tf.tensor3d(b, [2, 2, 3], 'int32')),
+  );
+  const f = randomValues(rng, [4, 3]);
+  await assertSameOnBackends('int32 x float32 einsum', () => tf.einsum('ij,jk->ik', tf.tensor2d(a, [3, 4], 'int32'), tf.tensor2d(f, [4, 3])));
 });
 
 test('einsum rejects what tfjs rejects, on wasm as on cpu', async () => {

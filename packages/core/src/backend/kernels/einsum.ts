@@ -14,11 +14,22 @@
  * One operand: `Sum` over the dropped labels, then `Transpose`.
  *
  * Accepts what `tf.einsum` accepts (it validates with tfjs's own `decodeEinsumEquation`): one or
- * two operands, no repeated label within an operand, no ellipsis. Non-float32 operands take the
- * CPU backend's multiply-and-sum algorithm on the WASM kernels, since `BatchMatMul` is float32 only.
+ * two operands, no repeated label within an operand, no ellipsis. int32 operands contract with a
+ * broadcast `Multiply` and `Sum` instead of `BatchMatMul` (float32 only); mixed dtypes are cast to
+ * the wider one. Unlike the CPU backend's kernel (tfjs 4.22), it also handles a label that occurs
+ * in one operand only on both sides (`'ik,jl->ij'`) and returns a new tensor for `'ij->ij'`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchMatMulFast, disposeIntermediate, reshapeInfo, runWasmKernel, transposeInfo, type WasmBackend } from './wasm-util.js';
+import {
+  assertNumeric,
+  batchMatMulFast,
+  disposeIntermediate,
+  privateMatMulOperand,
+  reshapeInfo,
+  runWasmKernel,
+  transposeInfo,
+  type WasmBackend,
+} from './wasm-util.js';
 
 /** An einsum equation split into its terms (whitespace removed). */
 export interface EinsumTerms {
@@ -62,21 +73,43 @@ function unaryEinsum(backend: WasmBackend, x: tf.TensorInfo, input: string, outp
   return out;
 }
 
+/**
+ * `[batch, m, k] · [batch, k, n]`: the batched matrix product for float32, else (int32) a
+ * broadcast multiply `[batch, m, k, 1] · [batch, 1, k, n]` summed over `k`.
+ */
+function contract(backend: WasmBackend, a3: tf.TensorInfo, b3: tf.TensorInfo): tf.TensorInfo {
+  const [batch, m, k] = a3.shape;
+  const n = b3.shape[2];
+  if (k === 0 || batch * m * n === 0) {
+    const zeros = backend.makeOutput([batch, m, n], a3.dtype);
+    backend.typedArrayFromHeap(zeros).fill(0);
+    return zeros;
+  }
+  if (a3.dtype === 'float32') return batchMatMulFast(backend, a3, b3);
+  const a4 = reshapeInfo(backend, a3, [batch, m, k, 1]);
+  const b4 = reshapeInfo(backend, b3, [batch, 1, k, n]);
+  const products = runWasmKernel(backend, tf.Multiply, { a: a4, b: b4 });
+  disposeIntermediate(backend, a4);
+  disposeIntermediate(backend, b4);
+  const summed = runWasmKernel(backend, tf.Sum, { x: products }, { axis: [2], keepDims: false });
+  disposeIntermediate(backend, products);
+  return summed;
+}
+
 function binaryEinsum(backend: WasmBackend, a0: tf.TensorInfo, b0: tf.TensorInfo, terms: EinsumTerms): tf.TensorInfo {
   const [ta, tb] = terms.inputs;
   const out = terms.output;
   const [a, la] = sumAway(backend, a0, ta, (l) => tb.includes(l) || out.includes(l));
   const [b, lb] = sumAway(backend, b0, tb, (l) => la.includes(l) || out.includes(l));
-  const size = (x: tf.TensorInfo, labels: string, l: string): number => x.shape[labels.indexOf(l)];
+  const size = (l: string): number => (la.includes(l) ? a.shape[la.indexOf(l)] : b.shape[lb.indexOf(l)]);
+  const volume = (labels: string): number => [...labels].reduce((s, l) => s * size(l), 1);
 
   const batch = [...la].filter((l) => lb.includes(l) && out.includes(l)).join('');
   const contracted = [...la].filter((l) => lb.includes(l) && !out.includes(l)).join('');
   const freeA = [...la].filter((l) => !lb.includes(l)).join('');
   const freeB = [...lb].filter((l) => !la.includes(l)).join('');
-  const batchSize = [...batch].reduce((s, l) => s * size(a, la, l), 1);
-  const m = [...freeA].reduce((s, l) => s * size(a, la, l), 1);
-  const k = [...contracted].reduce((s, l) => s * size(a, la, l), 1);
-  const n = [...freeB].reduce((s, l) => s * size(b, lb, l), 1);
+  const productLabels = batch + freeA + freeB;
+  const productShape = [...productLabels].map(size);
 
   // A as [batch, freeA, contracted], B as [batch, contracted, freeB]. Transposes are materialised
   // rather than left to BatchMatMul's transposeA/B flags, which are ~10x slower on WASM.
@@ -84,23 +117,16 @@ function binaryEinsum(backend: WasmBackend, a0: tf.TensorInfo, b0: tf.TensorInfo
   const bT = transposeInfo(backend, b, permutation(lb, batch + contracted + freeB));
   disposeIntermediate(backend, a);
   disposeIntermediate(backend, b);
-  const a3 = reshapeInfo(backend, aT, [batchSize, m, k]);
-  const b3 = reshapeInfo(backend, bT, [batchSize, k, n]);
+  const a3 = reshapeInfo(backend, aT, [volume(batch), volume(freeA), volume(contracted)]);
+  const b3Alias = reshapeInfo(backend, bT, [volume(batch), volume(contracted), volume(freeB)]);
+  const b3 = privateMatMulOperand(backend, b3Alias, b0);
+  disposeIntermediate(backend, b3Alias);
   disposeIntermediate(backend, aT);
   disposeIntermediate(backend, bT);
 
-  let product: tf.TensorInfo;
-  if (k === 0 || batchSize * m * n === 0) {
-    product = backend.makeOutput([batchSize, m, n], 'float32');
-    backend.typedArrayFromHeap(product).fill(0);
-  } else {
-    product = batchMatMulFast(backend, a3, b3);
-  }
+  const product = contract(backend, a3, b3);
   disposeIntermediate(backend, a3);
   disposeIntermediate(backend, b3);
-
-  const productLabels = batch + freeA + freeB;
-  const productShape = [...productLabels].map((l) => (la.includes(l) ? size(a, la, l) : size(b, lb, l)));
   const shaped = reshapeInfo(backend, product, productShape);
   disposeIntermediate(backend, product);
   const result = transposeInfo(backend, shaped, permutation(productLabels, out));
@@ -108,54 +134,28 @@ function binaryEinsum(backend: WasmBackend, a0: tf.TensorInfo, b0: tf.TensorInfo
   return result;
 }
 
-/** The CPU backend's algorithm (broadcast multiply, then sum), on the WASM kernels; any dtype. */
-function multiplySumEinsum(backend: WasmBackend, tensors: tf.TensorInfo[], equation: string): tf.TensorInfo {
-  const { allDims, summedDims, idDims } = tf.backend_util.decodeEinsumEquation(equation, tensors.length);
-  const { path, steps } = tf.backend_util.getEinsumComputePath(summedDims, idDims);
-  let out: tf.TensorInfo | null = null;
-  let remaining = allDims.length;
-  const owned: tf.TensorInfo[] = [];
-  for (let i = 0; i < steps.length; i++) {
-    for (const term of steps[i]) {
-      const { permutationIndices: perm, expandDims } = tf.backend_util.getEinsumPermutation(remaining, idDims[term]);
-      let x = transposeInfo(backend, tensors[term], perm);
-      owned.push(x);
-      const shape = x.shape.slice();
-      for (const d of expandDims) shape.splice(d, 0, 1);
-      x = reshapeInfo(backend, x, shape);
-      owned.push(x);
-      if (out === null) out = x;
-      else {
-        out = runWasmKernel(backend, tf.Multiply, { a: x, b: out });
-        owned.push(out);
-      }
-    }
-    if (i < steps.length - 1) {
-      if (path[i] >= 0 && out) {
-        out = runWasmKernel(backend, tf.Sum, { x: out }, { axis: path[i] - (allDims.length - remaining), keepDims: false });
-        owned.push(out);
-      }
-      remaining--;
-    }
-  }
-  if (out === null) throw new Error(`Einsum: nothing to compute for '${equation}'`);
-  for (const info of owned) if (info !== out) disposeIntermediate(backend, info);
-  return out;
-}
-
 function einsum({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { equation } = attrs as unknown as tf.EinsumAttrs;
-  const tensors = Object.keys(inputs)
+  const wasm = backend as WasmBackend;
+  const given = Object.keys(inputs)
     .sort((p, q) => Number(p) - Number(q))
     .map((key) => inputs[key] as tf.TensorInfo);
-  const wasm = backend as WasmBackend;
   // tfjs's own validation: same errors as the CPU backend.
-  const { allDims, idDims } = tf.backend_util.decodeEinsumEquation(equation, tensors.length);
-  tf.backend_util.checkEinsumDimSizes(allDims.length, idDims, tensors as unknown as tf.Tensor[]);
+  const { allDims, idDims } = tf.backend_util.decodeEinsumEquation(equation, given.length);
+  tf.backend_util.checkEinsumDimSizes(allDims.length, idDims, given as unknown as tf.Tensor[]);
   const terms = parseEinsumTerms(equation);
-  if (tensors.some((t) => t.dtype !== 'float32')) return multiplySumEinsum(wasm, tensors, equation);
-  if (tensors.length === 1) return unaryEinsum(wasm, tensors[0], terms.inputs[0], terms.output);
-  return binaryEinsum(wasm, tensors[0], tensors[1], terms);
+  for (const t of given) assertNumeric('Einsum', t);
+  // Mixed dtypes compute in the wider one.
+  const dtype = given.reduce<tf.DataType>((d, t) => tf.upcastType(d, t.dtype), given[0].dtype);
+  const tensors = given.map((t) => (t.dtype === dtype ? t : runWasmKernel(wasm, tf.Cast, { x: t }, { dtype })));
+  const result =
+    tensors.length === 1
+      ? unaryEinsum(wasm, tensors[0], terms.inputs[0], terms.output)
+      : binaryEinsum(wasm, tensors[0], tensors[1], terms);
+  tensors.forEach((t, i) => {
+    if (t !== given[i]) disposeIntermediate(wasm, t);
+  });
+  return result;
 }
 
 /** Kernel config: `Einsum` on `wasm`. */

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter.js';
 import { einsumWasmConfig } from './einsum.js';
+import { installGatherBatchDimsFix } from './gather-batch-dims.js';
 import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum.js';
 
 /** The kernels HyperLab provides for `wasm`. */
@@ -40,6 +41,7 @@ const ours = new Set<tf.KernelConfig>();
  */
 export function registerWasmKernels(): KernelInstallReport {
   const report: KernelInstallReport = { hyperlab: [], native: [] };
+  installGatherBatchDimsFix();
   for (const config of HYPERLAB_WASM_KERNELS) {
     const existing = tf.getKernel(config.kernelName, config.backendName);
     if (existing == null) {

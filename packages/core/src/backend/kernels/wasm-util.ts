@@ -42,6 +42,25 @@ export function transposeInfo(backend: WasmBackend, x: tf.TensorInfo, perm: numb
   return runWasmKernel(backend, tf.Transpose, { x }, { perm });
 }
 
+/** A copy of `x` in a new buffer (with a new id), reshaped to `shape`. */
+export function copyInfo(backend: WasmBackend, x: tf.TensorInfo, shape: number[] = x.shape): tf.TensorInfo {
+  const out = backend.makeOutput(shape, x.dtype);
+  backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(x));
+  return out;
+}
+
+/**
+ * The `b` operand for the WASM `BatchMatMul`: `b` itself, or a copy when `b` shares its buffer
+ * with `source` (a caller's tensor). The kernel's XNNPACK path caches packed weights under the
+ * buffer id of `b` regardless of shape, so the same buffer later multiplied under another shape
+ * (a reshape of the caller's tensor) reads stale packed weights — out-of-bounds heap access in
+ * tfjs-backend-wasm 4.22. A HyperLab kernel must not seed that cache with a caller's buffer.
+ */
+export function privateMatMulOperand(backend: WasmBackend, b: tf.TensorInfo, source: tf.TensorInfo): tf.TensorInfo {
+  if (b.dataId !== source.dataId) return reshapeInfo(backend, b, b.shape.slice());
+  return copyInfo(backend, b);
+}
+
 /** Checks that a tensor has a dtype this family of kernels computes on. */
 export function assertNumeric(kernel: string, x: tf.TensorInfo): void {
   if (x.dtype !== 'float32' && x.dtype !== 'int32') {
@@ -50,7 +69,7 @@ export function assertNumeric(kernel: string, x: tf.TensorInfo): void {
 }
 
 /** Per-matrix work (multiply-adds) from which {@link batchMatMulFast} multiplies batch by batch. */
-export const PER_MATRIX_LOOP_THRESHOLD = 8192;
+export const PER_MATRIX_LOOP_THRESHOLD = 16384;
 
 /**
  * `[batch, m, k] · [batch, k, n] → [batch, m, n]` on the WASM backend, the fast way. Its
