@@ -4,8 +4,9 @@
  *
  * The core, {@link scaledDotProductAttention}, is a plain function of `(q, k, v, mask)` so a faster
  * implementation can replace it: per module (`attention` argument) or globally
- * ({@link setDefaultAttention}). The default uses batched matmuls, which tfjs-backend-wasm runs
- * outside its XNNPACK fast path.
+ * ({@link setDefaultAttention}). The default's batched matmuls go through HyperLab's
+ * `HyperLabBatchMatMul` kernel where the backend has it (WASM: one XNNPACK call per matrix, since
+ * tfjs-backend-wasm runs batched or transposed matmuls outside its XNNPACK fast path).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random.js';
@@ -15,6 +16,25 @@ import { linear, type LinearModule } from './linear.js';
 import { dropout as applyDropout } from './activations.js';
 import { initializers } from './init.js';
 import { checkLastDim, paramChild } from './param-lookup.js';
+import { batchMatMulKernel, fastKernelsAvailable, registerFastKernels } from '../backend/matmul-fast.js';
+
+registerFastKernels();
+
+/**
+ * `a·b` (or with transposes) over matching leading dimensions. On backends with HyperLab's fast
+ * kernels, through `HyperLabBatchMatMul` (one XNNPACK call per matrix on WASM, ~5× faster than
+ * the batched fallback, with a gradient that stays on that path); otherwise `tf.matMul`.
+ */
+function matMulBatched(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+  const lead = a.shape.slice(0, -2);
+  const sameLead = a.rank >= 3 && a.rank === b.rank && tf.util.arraysEqual(lead, b.shape.slice(0, -2));
+  if (!sameLead || a.dtype !== 'float32' || b.dtype !== 'float32' || !fastKernelsAvailable()) return tf.matMul(a, b, transposeA, transposeB);
+  const batch = lead.reduce((x, y) => x * y, 1);
+  const a3 = tf.reshape(a, [batch, ...a.shape.slice(-2)]);
+  const b3 = tf.reshape(b, [batch, ...b.shape.slice(-2)]);
+  const out = batchMatMulKernel(a3, b3, transposeA, transposeB);
+  return tf.reshape(out, [...lead, ...out.shape.slice(-2)]);
+}
 
 /** Options of an attention core. */
 export interface AttentionOptions {
@@ -40,10 +60,10 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
   const d = q.shape[q.rank - 1] as number;
   const { dropout = 0, ctx, scale = 1 / Math.sqrt(d) } = options;
   return tf.tidy(() => {
-    let scores = tf.mul(tf.matMul(q, k, false, true), scale);
+    let scores = tf.mul(matMulBatched(q, k, false, true), scale);
     if (mask !== undefined) scores = tf.add(scores, mask);
     const weights = applyDropout(tf.softmax(scores), dropout, ctx);
-    return tf.matMul(weights, v);
+    return matMulBatched(weights, v, false, false);
   });
 }
 

@@ -8,6 +8,13 @@
  * therefore has its own gradient (`tf.customGrad`) in which every product is a plain 2-D
  * `matMul(a, b)` with explicit transposes: forward `x·transpose(W)`, backward `dx = dy·W` and
  * `dW = transpose(dy)·x`.
+ *
+ * On the `wasm`, `cpu` and `tensorflow` backends {@link linearForward} runs the `HyperLabLinear`
+ * kernel instead (`backend/matmul-fast.ts`): same products, but its gradient is registered at the
+ * kernel level so the tape computes only the gradients it needs (no `dW` for a frozen weight, no
+ * `dx` for a model input), transposes and the bias gradient are done in JavaScript on the WASM
+ * heap, and a frozen weight (a non-trainable `tf.Variable`) is transposed once, not every step.
+ * The custom-gradient version below remains the path for other backends.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random.js';
@@ -15,6 +22,9 @@ import type { Params } from '../params/params.js';
 import type { ApplyContext, Module } from './module.js';
 import { initializers, initVariable, type Initializer } from './init.js';
 import { checkLastDim, paramLeaf } from './param-lookup.js';
+import { fastKernelsAvailable, linearKernel, registerFastKernels } from '../backend/matmul-fast.js';
+
+registerFastKernels();
 
 /** Arguments of {@link linear}. */
 export interface LinearArgs {
@@ -96,6 +106,14 @@ export function linearForward(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor)
   checkLastDim(x, inFeatures, 'linearForward');
   if (bias !== undefined && (bias.rank !== 1 || bias.shape[0] !== outFeatures)) {
     throw new Error(`linearForward: bias must be [${outFeatures}], got [${bias.shape.join(', ')}]`);
+  }
+  if (fastKernelsAvailable() && x.dtype === 'float32' && weight.dtype === 'float32' && (bias === undefined || bias.dtype === 'float32')) {
+    const frozenWeight = weight instanceof tf.Variable && !weight.trainable;
+    return tf.tidy(() => {
+      const x2d = x.rank === 2 ? x : tf.reshape(x, [-1, inFeatures]);
+      const y = linearKernel(x2d, weight, bias, frozenWeight);
+      return x.rank === 2 ? y : tf.reshape(y, [...leading(x), outFeatures]);
+    });
   }
   return bias === undefined ? linearNoBias(x, weight) : linearWithBias(x, weight, bias);
 }

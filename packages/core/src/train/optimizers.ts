@@ -11,6 +11,7 @@
  * counter (used by Adam's bias correction) does not advance.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedAdam } from './adam-fused.js';
 
 /** The optimizers provided here. */
 export type OptimizerKind = 'sgd' | 'adam' | 'adamw';
@@ -232,6 +233,15 @@ export function sgd(options: SgdOptions): Optimizer {
 function adamUpdate(param: tf.Variable, g: tf.Tensor, entry: Entry, lr: number, beta1: number, beta2: number, eps: number): void {
   const m = entry.tensors.exp_avg;
   const v = entry.tensors.exp_avg_sq;
+  const t0 = entry.step;
+  // One kernel on wasm/cpu (train/adam-fused.ts); the op-by-op version below elsewhere.
+  const fused = fusedAdam(param, g, m, v, { lr, beta1, beta2, eps, biasCorrection1: 1 - Math.pow(beta1, t0), biasCorrection2: 1 - Math.pow(beta2, t0) });
+  if (fused !== undefined) {
+    m.assign(fused[1]);
+    v.assign(fused[2]);
+    param.assign(fused[0]);
+    return;
+  }
   const nextM = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
   const nextV = tf.add(tf.mul(v, beta2), tf.mul(tf.mul(g, g), 1 - beta2));
   m.assign(nextM);
