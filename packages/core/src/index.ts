@@ -38,3 +38,6 @@ export * from './io/safetensors.js';
 // Training and run records.
 export * from './train/index.js';
 export * from './runs/index.js';
+
+// Adapters (parameter-efficient fine-tuning).
+export * from './adapters/index.js';

@@ -1,0 +1,19 @@
+/**
+ * Parameter-efficient fine-tuning: adapters with Hugging Face PEFT's vocabulary and file format.
+ * One file per method (`lora.ts`, `dora.ts`, `vera.ts`, `ia3.ts`, `bitfit.ts`), the common verbs in
+ * `framework.ts`, PEFT's directory layout in `save.ts`.
+ */
+export * from './config.js';
+export { targetMatcher } from './targets.js';
+export { layerInfo, type AdapterInstance, type AdapterMethod, type InitContext, type LayerInfo } from './method.js';
+export { isAdapterLayer, type AdapterLayer, type ActivationState } from './layer.js';
+export { registerAdapterMethod, getAdapterMethod, adapterMethodNames } from './registry.js';
+export * from './framework.js';
+export * from './report.js';
+export { truncatedSvd, type TruncatedSvd } from './svd.js';
+export { lora, loraConfig, loraScaling, type LoraConfig, type LoraConfigInput, type LoraInit } from './lora.js';
+export { dora, doraConfig, type DoraConfig } from './dora.js';
+export { vera, veraConfig, type VeraConfig, type VeraConfigInput } from './vera.js';
+export { ia3, ia3Config, type Ia3Config, type Ia3ConfigInput } from './ia3.js';
+export * from './bitfit.js';
+export * from './save.js';
