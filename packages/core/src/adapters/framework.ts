@@ -129,12 +129,30 @@ export function addAdapter(model: Module, params: Params, config: Record<string,
   const all = findModules(model).filter((entry) => entry.path !== '');
   const layers: Array<{ info: LayerInfo; entry: (typeof all)[number] }> = [];
   const wrongKind: string[] = [];
+  const byPath = new Map(all.map((entry) => [entry.path, entry]));
+  const seen = new Set<string>();
   for (const entry of all) {
     if (!matches(entry.path)) continue;
     const base = isAdapterLayer(entry.module) ? entry.module.base : entry.module;
+    // A method may adapt some layers inside a matched module (bottleneck adapters in a block).
+    const expanded = method.supportedKinds.includes(base.kind) ? method.expandTarget?.(cfg, base, entry.path) : undefined;
+    if (expanded) {
+      for (const part of expanded) {
+        const sub = byPath.get(part.path);
+        const subBase = sub && (isAdapterLayer(sub.module) ? sub.module.base : sub.module);
+        const info = subBase && layerInfo(subBase, part.path);
+        if (!sub || !info) throw new Error(`${method.configName}: '${entry.path}' (${base.kind}) has no linear or conv2d layer at '${part.path}' to adapt`);
+        if (seen.has(part.path)) continue;
+        seen.add(part.path);
+        layers.push({ info: { ...info, role: part.role, link: part.link }, entry: sub });
+      }
+      continue;
+    }
     const info = method.supportedKinds.includes(base.kind) ? layerInfo(base, entry.path) : undefined;
-    if (info) layers.push({ info, entry });
-    else wrongKind.push(`${entry.path} (${base.kind})`);
+    if (info && !seen.has(entry.path)) {
+      seen.add(entry.path);
+      layers.push({ info, entry });
+    } else if (!info) wrongKind.push(`${entry.path} (${base.kind})`);
   }
   if (layers.length === 0) {
     const available = all.map((e) => `${e.path} (${isAdapterLayer(e.module) ? e.module.base.kind : e.module.kind})`);

@@ -1,13 +1,14 @@
 /**
  * Parameter-efficient fine-tuning: adapters with Hugging Face PEFT's vocabulary and file format.
- * One file per method (`lora.ts`, `dora.ts`, `vera.ts`, `ia3.ts`, `bitfit.ts`), the common verbs in
+ * One file per method (`lora.ts`, `dora.ts`, `vera.ts`, `ia3.ts`, `bitfit.ts`, `bottleneck.ts`,
+ * `prompt-tuning.ts`, `prefix-tuning.ts`; combining LoRA adapters in `weighted.ts`), the common verbs in
  * `framework.ts`, PEFT's directory layout in `save.ts`.
  */
 export * from './config.js';
 export { targetMatcher } from './targets.js';
-export { layerInfo, type AdapterInstance, type AdapterMethod, type InitContext, type LayerInfo } from './method.js';
+export { layerInfo, type AdapterInstance, type AdapterMethod, type ExpandedTarget, type InitContext, type LayerInfo } from './method.js';
 export { isAdapterLayer, type AdapterLayer, type ActivationState } from './layer.js';
-export { registerAdapterMethod, getAdapterMethod, adapterMethodNames } from './registry.js';
+export { registerAdapterMethod, getAdapterMethod, adapterMethodNames, methodOfPeftType } from './registry.js';
 export * from './framework.js';
 export * from './report.js';
 export { truncatedSvd, type TruncatedSvd } from './svd.js';
@@ -16,4 +17,9 @@ export { dora, doraConfig, type DoraConfig } from './dora.js';
 export { vera, veraConfig, type VeraConfig, type VeraConfigInput } from './vera.js';
 export { ia3, ia3Config, type Ia3Config, type Ia3ConfigInput } from './ia3.js';
 export * from './bitfit.js';
+export { bottleneck, bottleneckConfig, bottleneckWidth, type BottleneckConfig, type BottleneckConfigInput, type BottleneckPlacement } from './bottleneck.js';
+export * from './prompt-learning.js';
+export { addPromptTuning, loadPromptTuning, promptTuningConfig, type PromptTuningConfig, type PromptTuningConfigInput, type PromptTuningOptions } from './prompt-tuning.js';
+export { addPrefixTuning, loadPrefixTuning, prefixTuningConfig, type PrefixTuningConfig, type PrefixTuningConfigInput, type PrefixTuningOptions } from './prefix-tuning.js';
+export { addWeightedAdapter, type WeightedCombination, type WeightedAdapterOptions } from './weighted.js';
 export * from './save.js';

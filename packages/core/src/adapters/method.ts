@@ -31,6 +31,20 @@ export interface LayerInfo {
   outFeatures: number;
   /** `[kh, kw]` for conv2d, `[1, 1]` for linear. */
   kernelSize: [number, number];
+  /** What the method does at this layer, when it adapts several layers of a module differently (from {@link AdapterMethod.expandTarget}). */
+  role?: string;
+  /** State shared by the layers one {@link AdapterMethod.expandTarget} call returned together. */
+  link?: Record<string, unknown>;
+}
+
+/** One layer {@link AdapterMethod.expandTarget} selects inside a matched module. */
+export interface ExpandedTarget {
+  /** Full dotted path of a linear or conv2d layer. */
+  path: string;
+  /** Becomes {@link LayerInfo.role}. */
+  role?: string;
+  /** Becomes {@link LayerInfo.link} (pass the same object to layers that cooperate). */
+  link?: Record<string, unknown>;
 }
 
 /** The {@link LayerInfo} of a module an adapter can wrap, or undefined. */
@@ -94,6 +108,11 @@ export interface AdapterMethod<C extends BaseAdapterConfig = BaseAdapterConfig> 
   readonly schema: ConfigSchema;
   /** Cross-field checks after {@link schema} (optional). */
   checkConfig?(config: C): void;
+  /**
+   * For a matched module of a supported kind that is not itself a layer (a transformer block), the
+   * layers inside it to adapt; undefined adapts the module itself (linear / conv2d).
+   */
+  expandTarget?(config: C, module: Module, path: string): ExpandedTarget[] | undefined;
   /** Throws, naming the layer, when the config cannot apply to it (rank too large…). */
   checkLayer?(config: C, layer: LayerInfo): void;
   /** Frozen or trainable leaves shared by every layer, by key (stored at the root as `<key>.<name>`). */

@@ -9,6 +9,7 @@ import { lora } from './lora.js';
 import { dora } from './dora.js';
 import { vera } from './vera.js';
 import { ia3 } from './ia3.js';
+import { bottleneck } from './bottleneck.js';
 
 const methods = new Map<string, AdapterMethod<any>>();
 
@@ -17,7 +18,7 @@ export function registerAdapterMethod<C extends BaseAdapterConfig>(method: Adapt
   methods.set(method.name, method as AdapterMethod<any>);
 }
 
-for (const method of [lora, dora, vera, ia3] as AdapterMethod<any>[]) registerAdapterMethod(method);
+for (const method of [lora, dora, vera, ia3, bottleneck] as AdapterMethod<any>[]) registerAdapterMethod(method);
 
 /** The names of the registered methods. */
 export function adapterMethodNames(): string[] {
@@ -30,6 +31,12 @@ export function getAdapterMethod(name: string): AdapterMethod<any> {
   if (method) return method;
   const suggestion = closestKey(name, [...methods.keys()]);
   throw new Error(`unknown adapter method '${name}'${suggestion ? ` — did you mean '${suggestion}'?` : ''} (have: ${[...methods.keys()].join(', ')})`);
+}
+
+/** The registered method with PEFT's `peft_type` (LoRA's is `'LORA'`; DoRA shares it), or undefined. */
+export function methodOfPeftType(peftType: unknown): AdapterMethod<any> | undefined {
+  for (const method of methods.values()) if (method.peftType === peftType) return method;
+  return undefined;
 }
 
 /** Every param key a registered method owns (`lora_A`, `ia3_l`, `vera_A`…). */

@@ -17,7 +17,7 @@ import type { Module } from '../nn/module.js';
 import { flatten, type Params } from '../params/params.js';
 import { decodeSafetensors, encodeSafetensors, writeFileAtomic } from '../io/safetensors.js';
 import { addAdapter, deleteAdapter, getAdapter, type AdapterRecord } from './framework.js';
-import { getAdapterMethod } from './registry.js';
+import { getAdapterMethod, methodOfPeftType } from './registry.js';
 import type { AdapterMethod } from './method.js';
 
 /** File names inside an adapter directory (PEFT's). */
@@ -71,8 +71,11 @@ function methodOfPeftConfig(json: Record<string, unknown>, file: string): Adapte
       return getAdapterMethod('vera');
     case 'IA3':
       return getAdapterMethod('ia3');
-    default:
-      throw new Error(`loadAdapter ${file}: unsupported peft_type ${JSON.stringify(json.peft_type)} (supported: LORA, LORA with use_dora, VERA, IA3)`);
+    default: {
+      const method = methodOfPeftType(json.peft_type);
+      if (method) return method;
+      throw new Error(`loadAdapter ${file}: unsupported peft_type ${JSON.stringify(json.peft_type)} (supported: LORA, LORA with use_dora, VERA, IA3, BOTTLENECK)`);
+    }
   }
 }
 

@@ -138,7 +138,9 @@ export const ATTENTION_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'out_proj'] 
 
 /**
  * Multi-head self-attention on `[batch, seq, embedDim]`. An optional mask is read from
- * `ctx.extras.attentionMask` (see {@link keepMaskToAdditive}). Initialised as PyTorch's
+ * `ctx.extras.attentionMask` (see {@link keepMaskToAdditive}). Optional `ctx.extras.prefixKeys` and
+ * `prefixValues` (`[P, embedDim]` or `[batch, P, embedDim]`, in the projected space) are placed
+ * before the projected keys and values and always attended (prefix tuning; the mask is extended). Initialised as PyTorch's
  * `nn.MultiheadAttention`: q/k/v weights xavier-uniform over the packed `[3E, E]` in-projection,
  * i.e. U(±√(1.5/E)), biases 0; `out_proj` weight U(±1/√E), bias 0. Each projection gets
  * `rng.fork(name)`. `apply` looks the projections up in `this.children` at call time.
@@ -179,14 +181,27 @@ export function multiHeadAttention(args: MultiHeadAttentionArgs): MultiHeadAtten
       const attend = args.attention ?? defaultAttention;
       const [batch, seq] = x.shape as number[];
       const project = (name: string, input: tf.Tensor): tf.Tensor => current[name].apply(paramChild(params, name, 'multiHeadAttention'), input, ctx);
-      // [batch, seq, E] → [batch, heads, seq, headDim]
-      const heads = (t: tf.Tensor): tf.Tensor => tf.transpose(tf.reshape(t, [batch, seq, numHeads, headDim]), [0, 2, 1, 3]);
+      // [batch, len, E] → [batch, heads, len, headDim]
+      const heads = (t: tf.Tensor): tf.Tensor => tf.transpose(tf.reshape(t, [batch, t.shape[1] as number, numHeads, headDim]), [0, 2, 1, 3]);
+      const prefixKeys = ctx?.extras?.prefixKeys;
+      const prefixValues = ctx?.extras?.prefixValues;
+      if ((prefixKeys === undefined) !== (prefixValues === undefined)) throw new Error('multiHeadAttention: ctx.extras needs both prefixKeys and prefixValues, or neither');
       return tf.tidy(() => {
         const rawMask = ctx?.extras?.attentionMask;
-        const mask = rawMask === undefined ? undefined : keepMaskToAdditive(rawMask);
+        let mask = rawMask === undefined ? undefined : keepMaskToAdditive(rawMask);
         const q = heads(project('q_proj', x));
-        const k = heads(project('k_proj', x));
-        const v = heads(project('v_proj', x));
+        let kp = project('k_proj', x);
+        let vp = project('v_proj', x);
+        if (prefixKeys !== undefined && prefixValues !== undefined) {
+          // Prefix tuning: P learned key/value rows ([P, E] or [batch, P, E]) before the sequence's, always attended.
+          const prefix = (t: tf.Tensor): tf.Tensor => (t.rank === 2 ? tf.broadcastTo(tf.expandDims(t, 0), [batch, t.shape[0], embedDim]) : t);
+          const p = prefixKeys.shape[prefixKeys.rank - 2] as number;
+          kp = tf.concat([prefix(prefixKeys), kp], 1);
+          vp = tf.concat([prefix(prefixValues), vp], 1);
+          if (mask !== undefined && mask.shape[3] !== 1) mask = tf.pad(mask, [[0, 0], [0, 0], [0, 0], [p, 0]]);
+        }
+        const k = heads(kp);
+        const v = heads(vp);
         const o = attend(q, k, v, mask, { dropout, ctx });
         const merged = tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [batch, seq, embedDim]);
         return project('out_proj', merged);
