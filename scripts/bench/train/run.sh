@@ -5,8 +5,9 @@
 # Usage: bash scripts/bench/train/run.sh [--quick]
 #
 # HyperLab side: packages/core/src/bench/train-workloads.ts (built into dist by this script).
-# PyTorch side: torch_workloads.py here. torch is not in scripts/requirements.txt: it is installed
-# on demand into the project venv (torch==2.13.0).
+# PyTorch side: torch_workloads.py here. torch==2.13.0 is pinned in scripts/requirements.txt (the PEFT parity test needs it);
+# if the venv lacks it, it is installed here.
+
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
