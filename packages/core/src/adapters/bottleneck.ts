@@ -47,7 +47,7 @@ import { variable } from '../params/params.js';
 import { linearForward } from '../nn/linear.js';
 import { initializers } from '../nn/init.js';
 import { getActivation } from '../nn/activations.js';
-import { baseFields, fields, validateConfig, type BaseAdapterConfig, type ConfigSchema, type TargetModules } from './config.js';
+import { baseFields, configFromPeft, fields, validateConfig, type BaseAdapterConfig, type ConfigSchema, type TargetModules } from './config.js';
 import { describeTargets } from './targets.js';
 import type { AdapterInstance, AdapterMethod, ExpandedTarget, LayerInfo } from './method.js';
 import { tensorAt } from './param-paths.js';
@@ -141,17 +141,14 @@ function bottleneckToPeft(config: BottleneckConfig): Record<string, unknown> {
 }
 
 function bottleneckFromPeft(json: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { method: 'bottleneck', targetModules: json.target_modules, modulesToSave: json.modules_to_save ?? [] };
-  const map: Array<[string, string]> = [
-    ['bottleneck_size', 'bottleneckSize'],
-    ['reduction_factor', 'reductionFactor'],
-    ['non_linearity', 'nonLinearity'],
-    ['placement', 'placement'],
-    ['scaling', 'scaling'],
-    ['init_weights', 'initWeights'],
-  ];
-  for (const [peft, ours] of map) if (json[peft] !== undefined && json[peft] !== null) out[ours] = json[peft];
-  return out;
+  return configFromPeft('bottleneck', json, {
+    bottleneck_size: 'bottleneckSize',
+    reduction_factor: 'reductionFactor',
+    non_linearity: 'nonLinearity',
+    placement: 'placement',
+    scaling: 'scaling',
+    init_weights: 'initWeights',
+  });
 }
 
 /** The bottleneck-adapter method. */

@@ -131,3 +131,14 @@ export function baseFields(method: string): ConfigSchema {
     modulesToSave: fields.stringList([]),
   };
 }
+
+/**
+ * A HyperLab config object from PEFT's `adapter_config.json` fields: `method`, `targetModules` and
+ * `modulesToSave` always, then every field of `fields` (PEFT name → HyperLab name) that is present
+ * and not null; absent fields take HyperLab's defaults when the config is validated.
+ */
+export function configFromPeft(method: string, json: Record<string, unknown>, fields: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = { method, targetModules: json.target_modules, modulesToSave: json.modules_to_save ?? [] };
+  for (const [peft, ours] of Object.entries(fields)) if (json[peft] !== undefined && json[peft] !== null) out[ours] = json[peft];
+  return out;
+}

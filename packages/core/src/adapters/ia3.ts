@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../params/params.js';
 import { variable } from '../params/params.js';
 import { initializers } from '../nn/init.js';
-import { baseFields, fields, validateConfig, type BaseAdapterConfig, type ConfigSchema, type TargetModules } from './config.js';
+import { baseFields, configFromPeft, fields, validateConfig, type BaseAdapterConfig, type ConfigSchema, type TargetModules } from './config.js';
 import { describeTargets, targetMatcher } from './targets.js';
 import type { AdapterInstance, AdapterMethod } from './method.js';
 import { assignTo, tensorAt } from './param-paths.js';
@@ -115,11 +115,7 @@ export const ia3: AdapterMethod<Ia3Config> = {
     modules_to_save: config.modulesToSave.length ? config.modulesToSave : null,
   }),
   fromPeft(json) {
-    const out: Record<string, unknown> = { method: 'ia3', targetModules: json.target_modules, modulesToSave: json.modules_to_save ?? [] };
-    if (Array.isArray(json.feedforward_modules)) out.feedforwardModules = json.feedforward_modules;
     if (typeof json.feedforward_modules === 'string') throw new Error('IA3Config: feedforward_modules as a regex string is not supported; give a list');
-    if (json.init_ia3_weights !== undefined) out.initIa3Weights = json.init_ia3_weights;
-    if (json.fan_in_fan_out !== undefined) out.fanInFanOut = json.fan_in_fan_out;
-    return out;
+    return configFromPeft('ia3', json, { feedforward_modules: 'feedforwardModules', init_ia3_weights: 'initIa3Weights', fan_in_fan_out: 'fanInFanOut' });
   },
 };

@@ -34,7 +34,7 @@ import { linearForward } from '../nn/linear.js';
 import { conv2d, type Conv2dModule } from '../nn/conv2d.js';
 import { initializers } from '../nn/init.js';
 import { dropout } from '../nn/activations.js';
-import { baseFields, fields, validateConfig, type BaseAdapterConfig, type ConfigSchema, type TargetModules } from './config.js';
+import { baseFields, configFromPeft, fields, validateConfig, type BaseAdapterConfig, type ConfigSchema, type TargetModules } from './config.js';
 import { describeTargets } from './targets.js';
 import type { AdapterInstance, AdapterMethod, InitContext, LayerInfo } from './method.js';
 import { assignTo, tensorAt } from './param-paths.js';
@@ -210,19 +210,16 @@ export function loraToPeft(config: LoraConfig): Record<string, unknown> {
 
 /** A LoRA/DoRA config from PEFT's fields (PEFT keys HyperLab does not use are ignored). */
 export function loraFromPeft(json: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { method: json.use_dora === true ? 'dora' : 'lora', targetModules: json.target_modules, modulesToSave: json.modules_to_save ?? [] };
-  const map: Array<[string, string]> = [
-    ['r', 'r'],
-    ['lora_alpha', 'loraAlpha'],
-    ['lora_dropout', 'loraDropout'],
-    ['use_rslora', 'useRslora'],
-    ['init_lora_weights', 'initLoraWeights'],
-    ['bias', 'bias'],
-    ['fan_in_fan_out', 'fanInFanOut'],
-    ['use_dora', 'useDora'],
-  ];
-  for (const [peft, ours] of map) if (json[peft] !== undefined && json[peft] !== null) out[ours] = json[peft];
-  return out;
+  return configFromPeft(json.use_dora === true ? 'dora' : 'lora', json, {
+    r: 'r',
+    lora_alpha: 'loraAlpha',
+    lora_dropout: 'loraDropout',
+    use_rslora: 'useRslora',
+    init_lora_weights: 'initLoraWeights',
+    bias: 'bias',
+    fan_in_fan_out: 'fanInFanOut',
+    use_dora: 'useDora',
+  });
 }
 
 /** The LoRA method. */

@@ -27,7 +27,7 @@ import { variable } from '../params/params.js';
 import { linearForward } from '../nn/linear.js';
 import { initializers } from '../nn/init.js';
 import { dropout } from '../nn/activations.js';
-import { baseFields, fields, validateConfig, type BaseAdapterConfig, type ConfigSchema, type TargetModules } from './config.js';
+import { baseFields, configFromPeft, fields, validateConfig, type BaseAdapterConfig, type ConfigSchema, type TargetModules } from './config.js';
 import { describeTargets } from './targets.js';
 import type { AdapterInstance, AdapterMethod } from './method.js';
 import { assignTo, tensorAt } from './param-paths.js';
@@ -151,18 +151,14 @@ export const vera: AdapterMethod<VeraConfig> = {
     layers_to_transform: null,
     layers_pattern: null,
   }),
-  fromPeft(json) {
-    const out: Record<string, unknown> = { method: 'vera', targetModules: json.target_modules, modulesToSave: json.modules_to_save ?? [] };
-    const map: Array<[string, string]> = [
-      ['r', 'r'],
-      ['projection_prng_key', 'projectionPrngKey'],
-      ['save_projection', 'saveProjection'],
-      ['vera_dropout', 'veraDropout'],
-      ['d_initial', 'dInitial'],
-      ['bias', 'bias'],
-      ['fan_in_fan_out', 'fanInFanOut'],
-    ];
-    for (const [peft, ours] of map) if (json[peft] !== undefined && json[peft] !== null) out[ours] = json[peft];
-    return out;
-  },
+  fromPeft: (json) =>
+    configFromPeft('vera', json, {
+      r: 'r',
+      projection_prng_key: 'projectionPrngKey',
+      save_projection: 'saveProjection',
+      vera_dropout: 'veraDropout',
+      d_initial: 'dInitial',
+      bias: 'bias',
+      fan_in_fan_out: 'fanInFanOut',
+    }),
 };

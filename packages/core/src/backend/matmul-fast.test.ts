@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import '../nn/gradient-fixtures.js';
 import { maxAbsDiff, testOnBackends, useBackend } from '../testing/backends.js';
 import { Rng } from '../random.js';
 import { checkGradients } from '../nn/gradcheck.js';

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random.js';
 import type { Params } from '../params/params.js';
-import type { ApplyContext, Module } from './module.js';
+import { initChildren, type ApplyContext, type Module } from './module.js';
 import { linear, type LinearModule } from './linear.js';
 import { dropout as applyDropout } from './activations.js';
 import { initializers } from './init.js';
@@ -169,10 +169,7 @@ export function multiHeadAttention(args: MultiHeadAttentionArgs): MultiHeadAtten
     headDim,
     dropout,
     init(rng: Rng): Params {
-      const current = (this ?? self).children;
-      const params: Params = {};
-      for (const name of ATTENTION_PROJECTIONS) params[name] = current[name].init(rng.fork(name));
-      return params;
+      return initChildren((this ?? self).children, ATTENTION_PROJECTIONS, rng);
     },
     apply(params: Params, x: tf.Tensor, ctx?: ApplyContext): tf.Tensor {
       if (x.rank !== 3) throw new Error(`multiHeadAttention: expected input [batch, seq, ${embedDim}], got [${x.shape.join(', ')}]`);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import './gradient-fixtures.js';
 import { testOnBackends } from '../testing/backends.js';
 import { Rng } from '../random.js';
 import { disposeParams, flatten } from '../params/params.js';

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import './gradient-fixtures.js';
 import { maxAbsDiff, testOnBackends } from '../testing/backends.js';
 import { Rng } from '../random.js';
 import { disposeParams, flatten, type Params } from '../params/params.js';

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random.js';
 import type { Params } from '../params/params.js';
-import type { ApplyContext, Module } from './module.js';
+import { initChildren, type ApplyContext, type Module } from './module.js';
 import { linear } from './linear.js';
 import { dropout as applyDropout, getActivation, type ActivationName } from './activations.js';
 import { paramChild } from './param-lookup.js';
@@ -57,10 +57,7 @@ export function mlp(args: MlpArgs): MlpModule {
     activation,
     dropout,
     init(rng: Rng): Params {
-      const current = (this ?? self).children;
-      const params: Params = {};
-      for (const name of names) params[name] = current[name].init(rng.fork(name));
-      return params;
+      return initChildren((this ?? self).children, names, rng);
     },
     apply(params: Params, x: tf.Tensor, ctx?: ApplyContext): tf.Tensor {
       const current = (this ?? self).children;

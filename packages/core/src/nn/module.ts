@@ -44,5 +44,15 @@ export function findModules(root: Module, prefix = ''): Array<{ path: string; mo
   return out;
 }
 
+/**
+ * Params of a composite module: each named child initialised from its own fork of `rng` (so adding
+ * a child never changes the others' initial values), under the child's name.
+ */
+export function initChildren(children: Record<string, Module>, names: readonly string[], rng: Rng): Params {
+  const params: Params = {};
+  for (const name of names) params[name] = children[name].init(rng.fork(name));
+  return params;
+}
+
 /** The default context: inference. */
 export const INFERENCE: ApplyContext = { training: false };

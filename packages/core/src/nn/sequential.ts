@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random.js';
 import type { Params } from '../params/params.js';
-import type { ApplyContext, Module } from './module.js';
+import { initChildren, type ApplyContext, type Module } from './module.js';
 import { paramChild } from './param-lookup.js';
 
 /** A sequential composition. */
@@ -34,10 +34,7 @@ export function sequential(layers: Module[] | Record<string, Module>): Sequentia
     kind: 'sequential',
     children,
     init(rng: Rng): Params {
-      const current = (this ?? self).children;
-      const params: Params = {};
-      for (const name of names) params[name] = current[name].init(rng.fork(name));
-      return params;
+      return initChildren((this ?? self).children, names, rng);
     },
     apply(params: Params, x: tf.Tensor, ctx?: ApplyContext): tf.Tensor {
       const current = (this ?? self).children;

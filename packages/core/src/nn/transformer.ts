@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random.js';
 import type { Params } from '../params/params.js';
-import type { ApplyContext, Module } from './module.js';
+import { initChildren, type ApplyContext, type Module } from './module.js';
 import { multiHeadAttention, type AttentionFunction } from './attention.js';
 import { linear } from './linear.js';
 import { layerNorm } from './layer-norm.js';
@@ -84,10 +84,7 @@ export function transformerEncoderBlock(args: TransformerEncoderBlockArgs): Tran
     activation,
     normFirst,
     init(rng: Rng): Params {
-      const current = (this ?? self).children;
-      const params: Params = {};
-      for (const name of CHILDREN) params[name] = current[name].init(rng.fork(name));
-      return params;
+      return initChildren((this ?? self).children, CHILDREN, rng);
     },
     apply(params: Params, x: tf.Tensor, ctx?: ApplyContext): tf.Tensor {
       const current = (this ?? self).children;

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import './gradient-fixtures.js';
 import { testOnBackends, maxAbsDiff } from '../testing/backends.js';
 import { bceWithLogits, meanSquaredError, resolveLoss, softmaxCrossEntropy } from './losses.js';
 import { clipByGlobalNorm, clipByValue, globalNorm } from './clip.js';

@@ -254,6 +254,17 @@ function adamUpdate(param: tf.Variable, g: tf.Tensor, entry: Entry, lr: number, 
   param.assign(tf.sub(param, tf.mul(tf.div(nextM, denom), stepSize)));
 }
 
+/** Adam/AdamW options with defaults applied, each checked and named in errors by optimizer. */
+function adamSettings(kind: 'adam' | 'adamw', options: AdamOptions, defaultWeightDecay: number) {
+  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = defaultWeightDecay } = options;
+  checkNonNegative(kind, 'lr', lr);
+  checkBeta(kind, 'beta1', beta1);
+  checkBeta(kind, 'beta2', beta2);
+  checkNonNegative(kind, 'eps', eps);
+  checkNonNegative(kind, 'weightDecay', weightDecay);
+  return { lr, beta1, beta2, eps, weightDecay };
+}
+
 /**
  * Adam, as `torch.optim.Adam` (amsgrad off). Weight decay is an L2 penalty added to the gradient:
  *
@@ -268,12 +279,7 @@ function adamUpdate(param: tf.Variable, g: tf.Tensor, entry: Entry, lr: number, 
  * in double precision, as PyTorch does with Python floats.
  */
 export function adam(options: AdamOptions): Optimizer {
-  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = options;
-  checkNonNegative('adam', 'lr', lr);
-  checkBeta('adam', 'beta1', beta1);
-  checkBeta('adam', 'beta2', beta2);
-  checkNonNegative('adam', 'eps', eps);
-  checkNonNegative('adam', 'weightDecay', weightDecay);
+  const { lr, beta1, beta2, eps, weightDecay } = adamSettings('adam', options, 0);
   return new SlotOptimizer('adam', lr, { beta1, beta2, eps, weightDecay }, ['exp_avg', 'exp_avg_sq'], (param, grad, entry, stepLr) => {
     const g = weightDecay !== 0 ? tf.add(grad, tf.mul(param, weightDecay)) : grad;
     adamUpdate(param, g, entry, stepLr, beta1, beta2, eps);
@@ -286,12 +292,7 @@ export function adam(options: AdamOptions): Optimizer {
  * (no L2 term).
  */
 export function adamw(options: AdamWOptions): Optimizer {
-  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01 } = options;
-  checkNonNegative('adamw', 'lr', lr);
-  checkBeta('adamw', 'beta1', beta1);
-  checkBeta('adamw', 'beta2', beta2);
-  checkNonNegative('adamw', 'eps', eps);
-  checkNonNegative('adamw', 'weightDecay', weightDecay);
+  const { lr, beta1, beta2, eps, weightDecay } = adamSettings('adamw', options, 0.01);
   return new SlotOptimizer('adamw', lr, { beta1, beta2, eps, weightDecay }, ['exp_avg', 'exp_avg_sq'], (param, grad, entry, stepLr) => {
     if (weightDecay !== 0) param.assign(tf.mul(param, 1 - stepLr * weightDecay));
     adamUpdate(param, grad, entry, stepLr, beta1, beta2, eps);

@@ -10,7 +10,7 @@ import { Session } from 'node:inspector';
 import * as path from 'node:path';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { Rpc, type RpcRequest } from '../worker-rpc.js';
-import type { CommMessage, DoneMessage, FromWorker, ToWorker } from './messages.js';
+import type { CommMessage, DoneMessage, FromWorker, MagicNames, ToWorker } from './messages.js';
 
 /** Events the executor relays from the worker. */
 export interface ExecutorEvents {
@@ -33,7 +33,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private inspector: Session | undefined;
   private inspectorWorkerSession: string | undefined;
   private ackWaiters: Array<() => void> = [];
-  codeMagics: string[] = [];
+  /** The magics the executor knows (updated when `%load_ext` adds some). */
+  magics: MagicNames = { code: [], line: [], cell: [] };
 
   /** Starts the worker and resolves when its realm is ready. */
   start(): Promise<void> {
@@ -44,7 +45,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       worker.once('error', reject);
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
-          this.codeMagics = message.codeMagics;
+          this.magics = message.magics;
           worker.off('error', reject);
           worker.on('error', (error) => this.emit('output', { type: 'stream', name: 'stderr', text: `executor error: ${error.stack}\n` }));
           resolve();
@@ -73,8 +74,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       case 'interrupt-ack':
         for (const waiter of this.ackWaiters.splice(0)) waiter();
         return;
-      case 'code-magics':
-        this.codeMagics = message.names;
+      case 'magics':
+        this.magics = message.magics;
         return;
       case 'request':
         this.emit('request', message as RpcRequest);

@@ -64,6 +64,16 @@ export interface WorkerError {
   stack: string;
 }
 
+/** The magics the executor's registry knows, for the cell parser and for completion. */
+export interface MagicNames {
+  /** Line magics whose argument is code (`%time expr`). */
+  code: string[];
+  /** Every line magic (code magics included). */
+  line: string[];
+  /** Every cell magic. */
+  cell: string[];
+}
+
 /** A cell finished. */
 export interface DoneMessage {
   type: 'done';
@@ -78,12 +88,12 @@ export interface DoneMessage {
 }
 
 export type FromWorker =
-  | { type: 'ready'; codeMagics: string[] }
+  | { type: 'ready'; magics: MagicNames }
   | { type: 'stream'; name: 'stdout' | 'stderr'; text: string }
   | { type: 'display'; display: DisplayData; displayId?: string; update: boolean }
   | { type: 'clear'; wait: boolean }
   | { type: 'interrupt-ack' }
-  | { type: 'code-magics'; names: string[] }
+  | { type: 'magics'; magics: MagicNames }
   | DoneMessage
   | CommMessage
   | { type: 'request'; reqId: number; method: string; params: unknown }

@@ -322,6 +322,11 @@ process.on('unhandledRejection', (reason) => {
 output.install();
 installGlobals();
 registerBuiltins(registry, builtinHost);
-registry.onChange(() => post({ type: 'code-magics', names: registry.codeMagicNames() }));
-post({ type: 'ready', codeMagics: registry.codeMagicNames() });
+const magicNames = () => ({
+  code: registry.codeMagicNames(),
+  line: registry.list('line').map((magic) => magic.name),
+  cell: registry.list('cell').map((magic) => magic.name),
+});
+registry.onChange(() => post({ type: 'magics', magics: magicNames() }));
+post({ type: 'ready', magics: magicNames() });
 void threadId;

@@ -307,6 +307,8 @@ describe('a running kernel', () => {
     assert.match(streamText(loaded.iopub, 'stdout'), /Loaded hl-ext: %shout/);
     const used = await kernel.client.execute('%shout quiet');
     assert.equal((first(used.iopub, 'execute_result')?.content.data as Record<string, string>)['text/plain'], "'QUIET'");
+    const completed = await kernel.client.request('shell', 'complete_request', { code: '%sho', cursor_pos: 4 });
+    assert.deepEqual(completed.reply.content.matches, ['%shout'], 'magics loaded by %load_ext complete too');
   });
 
   test('?name opens the pager with the type', async () => {

@@ -262,7 +262,7 @@ export class Kernel {
   private async runCell(code: string, count: number, silent: boolean, message: Message): Promise<CellOutcome> {
     if (code.trim() === '') return { status: 'ok' };
     await this.executorReady;
-    const parsed = parseCell(code, new Set(this.executor.codeMagics));
+    const parsed = parseCell(code, new Set(this.executor.magics.code));
     if (parsed.kind === 'help') {
       const text = parsed.target;
       const result = await this.language.inspect(text, text.length, parsed.detailLevel);
@@ -461,14 +461,12 @@ export class Kernel {
     const prefix = code.slice(lineStart, cursor);
     const match = /^\s*(%%?)([\w.-]*)$/.exec(prefix);
     if (!match) return undefined;
-    const names = match[1] === '%%' ? this.knownCellMagics : this.knownLineMagics;
+    const names = match[1] === '%%' ? this.executor.magics.cell : this.executor.magics.line;
     const start = cursor - match[1].length - match[2].length;
     const matches = names.filter((name) => name.startsWith(match[2])).map((name) => match[1] + name);
     return { matches, cursorStart: start, cursorEnd: cursor, items: matches.map((text) => ({ start, end: cursor, text, type: 'magic' })) };
   }
 
-  private readonly knownLineMagics = ['cd', 'env', 'history', 'load_ext', 'lsmagic', 'pwd', 'reset', 'time', 'timeit', 'typecheck', 'who', 'whos'];
-  private readonly knownCellMagics = ['bash', 'html', 'markdown', 'sh', 'svg', 'time', 'timeit', 'writefile'];
 
   private async inspect(message: Message): Promise<void> {
     const code = String(message.content.code ?? '');
