@@ -140,7 +140,12 @@ test('atomic write: a read-only directory leaves the original untouched', () => 
       fs.chownSync(dir, 65534, 65534);
       fs.chownSync(f, 65534, 65534);
       fs.chmodSync(dir, 0o555);
-      const script = `const { writeNotebookAtomic } = require(${JSON.stringify(path.join(__dirname, 'nbformat.js'))});
+      // The checkout may sit in a folder `nobody` cannot read (a CI clone in a 0700 temp dir), so
+      // the child loads a copy of the compiled module from a world-readable folder.
+      const code = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-nbformat-code-'));
+      fs.chmodSync(code, 0o755);
+      for (const file of ['nbformat.js', 'json-position.js']) fs.copyFileSync(path.join(__dirname, file), path.join(code, file));
+      const script = `const { writeNotebookAtomic } = require(${JSON.stringify(path.join(code, 'nbformat.js'))});
         try { writeNotebookAtomic(${JSON.stringify(f)}, ${JSON.stringify(goodNotebook())}); process.exit(0); }
         catch (e) { process.stdout.write(String(e.code)); process.exit(3); }`;
       const r = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' });
