@@ -274,6 +274,8 @@ describe('a running kernel', () => {
     );
     assert.equal(reply.content.status, 'ok', JSON.stringify(reply.content));
     assert.equal((first(iopub, 'execute_result')?.content.data as Record<string, string>)['text/plain'], "[ 'b.txt', 6, 'cjs', 9, 'esm-default', 'hi ts' ]");
+    const own = await kernel.client.execute('import ts from "typescript";\ntypeof ts.version');
+    assert.equal((first(own.iopub, 'execute_result')?.content.data as Record<string, string>)['text/plain'], "'string'", 'a package only the kernel has resolves from the kernel');
     const later = await kernel.client.execute('square(triple(1))');
     assert.equal((first(later.iopub, 'execute_result')?.content.data as Record<string, string>)['text/plain'], '9');
   });
