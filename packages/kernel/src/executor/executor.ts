@@ -27,7 +27,7 @@ const INTERRUPT_GRACE_MS = 150;
 /** The executor worker as seen from the main thread. */
 export class Executor extends EventEmitter<ExecutorEvents> {
   private worker: Worker | undefined;
-  private readonly rpc = { current: undefined as Rpc | undefined };
+  private rpc: Rpc | undefined;
   private readonly waiting = new Map<number, (done: DoneMessage) => void>();
   private nextId = 1;
   private inspector: Session | undefined;
@@ -40,7 +40,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   start(): Promise<void> {
     const worker = new Worker(path.join(__dirname, 'worker.js'), { env: SHARE_ENV, stdout: false, stderr: false, name: 'hyperlab-executor' });
     this.worker = worker;
-    this.rpc.current = new Rpc(worker);
+    this.rpc = new Rpc(worker);
     return new Promise((resolve, reject) => {
       worker.once('error', reject);
       worker.on('message', (message: FromWorker) => {
@@ -81,7 +81,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         this.emit('request', message as RpcRequest);
         return;
       case 'reply':
-        this.rpc.current?.settle(message);
+        this.rpc?.settle(message);
         return;
       default:
         this.emit('output', message);
@@ -99,7 +99,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   /** Answers a request the worker made. */
   answer(request: RpcRequest, handler: (method: string, params: unknown) => unknown): Promise<void> {
-    return new Rpc(this.worker!).answer(request, handler);
+    if (!this.rpc) throw new Error('the executor is not started');
+    return this.rpc.answer(request, handler);
   }
 
   /** Forwards a comm message from the frontend; resolves once the worker's handlers ran. */

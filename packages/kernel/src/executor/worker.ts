@@ -5,7 +5,7 @@
  * values and errors. A synchronous loop here never blocks the kernel's sockets, and the main
  * thread can stop it through the inspector without losing any variable.
  */
-import { parentPort, threadId } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import * as vm from 'node:vm';
 import { inspect } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -75,13 +75,9 @@ class DisplayHandle {
   }
 }
 
-const BUNDLE = Symbol('hyperlab.bundle');
-function markBundle(display: DisplayData): DisplayData {
-  Object.defineProperty(display, BUNDLE, { value: true });
-  return display;
-}
+/** The bundle for a value; the display.html/… helpers' results carry their own MIME bundle. */
 function asBundle(value: unknown): DisplayData {
-  return value !== null && typeof value === 'object' && (value as Record<symbol, unknown>)[BUNDLE] ? (value as DisplayData) : toDisplayData(value);
+  return toDisplayData(value);
 }
 
 type DisplayOptions = { id?: string; update?: boolean };
@@ -329,4 +325,3 @@ const magicNames = () => ({
 });
 registry.onChange(() => post({ type: 'magics', magics: magicNames() }));
 post({ type: 'ready', magics: magicNames() });
-void threadId;
