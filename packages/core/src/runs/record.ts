@@ -27,7 +27,7 @@
  * were carried, as float32 or widened to double) give identical text. Non-finite metric and curve
  * values are stored as the strings `"NaN"`, `"Infinity"`, `"-Infinity"` and hashed as such.
  */
-import { backendInfo } from '../backend/backend.js';
+import type * as BackendModule from '../backend/backend.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -307,17 +307,20 @@ export class RunRecordInvalidError extends Error {
   }
 }
 
+/** The backend that runs now, as a run record states it. */
+export function currentBackend(): RunBackend {
+  // Loaded on first use so that reading and comparing records (`@hyperlab/core/runs`) does not load tfjs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { backendInfo } = require('../backend/backend.js') as typeof BackendModule;
+  const info = backendInfo();
+  return { name: info.name, reason: info.reason, ...(info.simd !== undefined ? { simd: info.simd } : {}), ...(info.threads === false ? { threads: 1 } : {}) };
+}
+
 /**
  * Builds a record: fills `id`, `createdAt` and `environment`, copies `config` through JSON,
  * encodes non-finite metric and curve values, drops non-finite timings, computes `contentHash`,
  * and validates the result (throwing {@link RunRecordInvalidError}, with JSON paths, if invalid).
  */
-/** The backend that runs now, as a run record states it. */
-export function currentBackend(): RunBackend {
-  const info = backendInfo();
-  return { name: info.name, reason: info.reason, ...(info.simd !== undefined ? { simd: info.simd } : {}), ...(info.threads === false ? { threads: 1 } : {}) };
-}
-
 export function createRunRecord(parts: RunRecordParts): RunRecord {
   const detected = detectEnvironment();
   const environment: RunEnvironment = {
