@@ -78,7 +78,7 @@ export type BottleneckConfigInput = Partial<Omit<BottleneckConfig, 'method' | 't
 const schema: ConfigSchema = {
   ...baseFields('bottleneck'),
   bottleneckSize: { ...fields.positiveInt(), optional: true },
-  reductionFactor: { expected: 'a positive number', check: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0, optional: true },
+  reductionFactor: { expected: 'a positive number', check: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0, optional: true, json: { type: 'number', exclusiveMinimum: 0 } },
   nonLinearity: fields.oneOf(['relu', 'gelu'], 'relu'),
   placement: fields.oneOf(['houlsby', 'pfeiffer', 'parallel'], 'houlsby'),
   scaling: fields.number(1),

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020';
 import { testOnBackends } from '../testing/backends.js';
 import { addAdapter } from './framework.js';
-import { closestKey } from './config.js';
+import { closestKey, configJsonSchema } from './config.js';
+import { adapterMethodNames, getAdapterMethod } from './registry.js';
 import { loraConfig } from './lora.js';
 import { veraConfig } from './vera.js';
 import { smallMlp } from './test-fixtures.js';
@@ -37,4 +39,23 @@ testOnBackends('config: r larger than the layer allows names the layer; failed a
   assert.ok([...flatten(params).values()].every((v) => v.trainable));
   const block = transformerEncoderBlock({ dModel: 4, numHeads: 2, dimFeedforward: 8 });
   assert.throws(() => addAdapter(block, block.init(new Rng(1)), loraConfig({ r: 2, targetModules: ['norm1'] })), /matched no linear or conv2d module \(matched only norm1 \(layer_norm\)\)/);
+});
+
+describe('configJsonSchema', () => {
+  const samples: unknown[] = [0, 1, 8, -3, 0.5, 1.5, 'x', '', true, false, null, [], ['a'], [''], ['a', 1], { a: 1 }, 'none', 'gaussian', 'pissa'];
+  for (const name of adapterMethodNames()) {
+    it(`${name}: the JSON Schema accepts exactly what the field checks accept`, () => {
+      const table = getAdapterMethod(name).schema;
+      const ajv = new Ajv2020({ strict: false });
+      for (const [key, spec] of Object.entries(table)) {
+        const validate = ajv.compile(spec.json);
+        for (const value of samples) {
+          assert.equal(validate(value), spec.check(value), `${name}.${key} on ${JSON.stringify(value)}`);
+        }
+        if (spec.default !== undefined) assert.ok(validate(spec.default), `${name}.${key}'s default passes its schema`);
+      }
+      const whole = ajv.compile(configJsonSchema(table));
+      assert.equal(whole({ method: name, targetModules: ['0'], unknownKey: 1 }), false, 'unknown keys are rejected');
+    });
+  }
 });

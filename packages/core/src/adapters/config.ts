@@ -16,6 +16,11 @@ export interface FieldSpec {
   default?: unknown;
   /** Optional with no default (left undefined). */
   optional?: boolean;
+  /**
+   * The same check as a JSON Schema fragment (draft 2020-12), so editors and the experiment magics
+   * can validate YAML configs and offer templates (see {@link configJsonSchema}).
+   */
+  json: Record<string, unknown>;
 }
 
 /** The fields of a config, by camelCase name. */
@@ -42,25 +47,51 @@ const typeName = (value: unknown): string => (value === null ? 'null' : Array.is
 
 /** Field checks shared by the methods. */
 export const fields = {
-  positiveInt: (def?: number): FieldSpec => ({ expected: 'a positive integer', check: (v) => Number.isInteger(v) && (v as number) > 0, default: def }),
-  integer: (def?: number): FieldSpec => ({ expected: 'an integer', check: (v) => Number.isInteger(v), default: def }),
-  number: (def?: number): FieldSpec => ({ expected: 'a finite number', check: (v) => typeof v === 'number' && Number.isFinite(v), default: def }),
-  probability: (def?: number): FieldSpec => ({ expected: 'a number in [0, 1)', check: (v) => typeof v === 'number' && v >= 0 && v < 1, default: def }),
-  boolean: (def?: boolean): FieldSpec => ({ expected: 'a boolean', check: (v) => typeof v === 'boolean', default: def }),
+  positiveInt: (def?: number): FieldSpec => ({ expected: 'a positive integer', check: (v) => Number.isInteger(v) && (v as number) > 0, default: def, json: { type: 'integer', minimum: 1 } }),
+  integer: (def?: number): FieldSpec => ({ expected: 'an integer', check: (v) => Number.isInteger(v), default: def, json: { type: 'integer' } }),
+  number: (def?: number): FieldSpec => ({ expected: 'a finite number', check: (v) => typeof v === 'number' && Number.isFinite(v), default: def, json: { type: 'number' } }),
+  probability: (def?: number): FieldSpec => ({
+    expected: 'a number in [0, 1)',
+    check: (v) => typeof v === 'number' && v >= 0 && v < 1,
+    default: def,
+    json: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+  }),
+  boolean: (def?: boolean): FieldSpec => ({ expected: 'a boolean', check: (v) => typeof v === 'boolean', default: def, json: { type: 'boolean' } }),
   oneOf: (values: readonly unknown[], def?: unknown): FieldSpec => ({
     expected: `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`,
     check: (v) => values.includes(v),
     default: def,
+    json: { enum: [...values] },
   }),
-  stringList: (def?: string[]): FieldSpec => ({ expected: 'an array of strings', check: (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'), default: def }),
-  string: (def?: string): FieldSpec => ({ expected: 'a string', check: (v) => typeof v === 'string', default: def }),
+  stringList: (def?: string[]): FieldSpec => ({
+    expected: 'an array of strings',
+    check: (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'),
+    default: def,
+    json: { type: 'array', items: { type: 'string' } },
+  }),
+  string: (def?: string): FieldSpec => ({ expected: 'a string', check: (v) => typeof v === 'string', default: def, json: { type: 'string' } }),
   targets: (): FieldSpec => ({
     expected: 'a non-empty array of module names/globs, a regex string, or a RegExp',
     check: (v) => v instanceof RegExp || (typeof v === 'string' && v.length > 0) || (Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string' && s.length > 0)),
+    json: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }] },
   }),
   /** Always this value (fields kept for PEFT compatibility that HyperLab does not vary). */
-  fixed: (value: unknown, why: string): FieldSpec => ({ expected: `${JSON.stringify(value)} (${why})`, check: (v) => v === value, default: value }),
+  fixed: (value: unknown, why: string): FieldSpec => ({ expected: `${JSON.stringify(value)} (${why})`, check: (v) => v === value, default: value, json: { const: value } }),
 };
+
+/**
+ * A config table as a JSON Schema object (draft 2020-12): each field's fragment with its default,
+ * `expected` as the description, required fields, and no other keys.
+ */
+export function configJsonSchema(schema: ConfigSchema, title?: string): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  const required: string[] = [];
+  for (const [key, spec] of Object.entries(schema)) {
+    properties[key] = { ...spec.json, description: spec.expected, ...(spec.default !== undefined ? { default: spec.default } : {}) };
+    if (spec.default === undefined && !spec.optional) required.push(key);
+  }
+  return { type: 'object', ...(title ? { title } : {}), properties, required, additionalProperties: false };
+}
 
 /** Edit distance (Levenshtein), for suggestions. */
 export function editDistance(a: string, b: string): number {

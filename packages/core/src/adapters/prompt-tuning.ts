@@ -51,7 +51,12 @@ const schema: ConfigSchema = {
   numVirtualTokens: fields.positiveInt(),
   tokenDim: fields.positiveInt(),
   promptTuningInit: fields.oneOf(['random', 'tokens'], 'random'),
-  initTokenIds: { expected: 'a non-empty array of non-negative integers', check: (v) => Array.isArray(v) && v.length > 0 && v.every((i) => Number.isInteger(i) && i >= 0), optional: true },
+  initTokenIds: {
+    expected: 'a non-empty array of non-negative integers',
+    check: (v) => Array.isArray(v) && v.length > 0 && v.every((i) => Number.isInteger(i) && i >= 0),
+    optional: true,
+    json: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 0 } },
+  },
   targetModule: fields.string(''),
 };
 
