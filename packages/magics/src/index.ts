@@ -1,1 +1,33 @@
-export {};
+/**
+ * @hyperlab/magics — experiment magics for the HyperLab kernel: `%%adapter`, `%%experiment`,
+ * `%seed`, `%backend`, `%runs`, `%compare`. The kernel loads this package at start
+ * (`HYPERLAB_EXTENSIONS`); elsewhere, `%load_ext @hyperlab/magics`.
+ *
+ * Registering is cheap: the compute core (and TensorFlow.js) loads when a magic first runs.
+ */
+import type { Magic, MagicRegistry } from '@hyperlab/kernel/magics';
+import { adapterMagic } from './magics/adapter.js';
+import { backendMagic } from './magics/backend.js';
+import { compareMagic } from './magics/compare.js';
+import { experimentCellMagic } from './magics/experiment.js';
+import { runsMagic } from './magics/runs.js';
+import { seedMagic } from './magics/seed.js';
+
+/** Every magic of this package. */
+export const MAGICS: readonly Magic[] = [adapterMagic, experimentCellMagic, seedMagic, backendMagic, runsMagic, compareMagic];
+
+/** Adds this package's magics to a kernel's registry (what `%load_ext` calls). */
+export function registerMagics(registry: MagicRegistry): void {
+  for (const magic of MAGICS) registry.register(magic);
+}
+
+export { currentSeed } from './magics/seed.js';
+export { type AdapterRun, type AdapterMagicConfig, adapterMagicSchema, ADAPTER_TEMPLATE } from './magics/adapter.js';
+export { type ExperimentRun, outcomeOf } from './magics/experiment.js';
+export { experimentMagic, experimentMagics, type ExperimentMagicSpec, type ExperimentContext, type ExperimentOutcome } from './experiment-magic.js';
+export { ConfigError, parseYamlBody, validateBody, type ConfigIssue, type JsonSchema } from './config/yaml-config.js';
+export { figureBundle, plotlyJson, type LineFigure, type Series } from './figures/figure.js';
+export { renderSvg } from './figures/svg.js';
+export { LiveOutput, asDisplay } from './figures/live.js';
+export { runCardBundle, runCardHtml, recordSummary } from './run-card.js';
+export { session, MagicSession, type SessionRun } from './session.js';

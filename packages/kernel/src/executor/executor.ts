@@ -10,7 +10,7 @@ import { Session } from 'node:inspector';
 import * as path from 'node:path';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { Rpc, type RpcRequest } from '../worker-rpc.js';
-import type { CommMessage, DoneMessage, FromWorker, MagicNames, ToWorker } from './messages.js';
+import type { CommMessage, DoneMessage, ExtensionLoad, FromWorker, MagicNames, ToWorker } from './messages.js';
 
 /** Events the executor relays from the worker. */
 export interface ExecutorEvents {
@@ -35,6 +35,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private ackWaiters: Array<() => void> = [];
   /** The magics the executor knows (updated when `%load_ext` adds some). */
   magics: MagicNames = { code: [], line: [], cell: [] };
+  /** The default extensions the realm loaded at start (see `HYPERLAB_EXTENSIONS`). */
+  extensions: ExtensionLoad[] = [];
 
   /** Starts the worker and resolves when its realm is ready. */
   start(): Promise<void> {
@@ -46,6 +48,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           this.magics = message.magics;
+          this.extensions = message.extensions;
           worker.off('error', reject);
           worker.on('error', (error) => this.emit('output', { type: 'stream', name: 'stderr', text: `executor error: ${error.stack}\n` }));
           resolve();

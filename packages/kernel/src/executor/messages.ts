@@ -87,8 +87,18 @@ export interface DoneMessage {
   payload?: Array<Record<string, unknown>>;
 }
 
+/** How loading one default extension (`$HYPERLAB_EXTENSIONS`) went. */
+export interface ExtensionLoad {
+  /** The package specifier. */
+  name: string;
+  /** Whether its `registerMagics` ran. */
+  ok: boolean;
+  /** Why not. */
+  error?: string;
+}
+
 export type FromWorker =
-  | { type: 'ready'; magics: MagicNames }
+  | { type: 'ready'; magics: MagicNames; extensions: ExtensionLoad[] }
   | { type: 'stream'; name: 'stdout' | 'stderr'; text: string }
   | { type: 'display'; display: DisplayData; displayId?: string; update: boolean }
   | { type: 'clear'; wait: boolean }

@@ -11,14 +11,14 @@ import { inspect } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import * as path from 'node:path';
 import { MIMEBUNDLE, bundles, toDisplayData, type DisplayData } from '../display/format.js';
-import { MagicRegistry, UnknownMagicError, type MagicContext } from '../magics/registry.js';
+import { DEFAULT_EXTENSIONS, MagicRegistry, UnknownMagicError, registerExtension, type MagicContext } from '../magics/registry.js';
 import { registerBuiltins, runShell } from '../magics/builtins.js';
 import { splitArgs } from '../magics/parser.js';
 import { Rpc, type RpcRequest } from '../worker-rpc.js';
 import { CommManager } from './comms.js';
 import { importDefault, importModule } from './imports.js';
 import type { CompiledCell } from './transform.js';
-import type { DoneMessage, FromWorker, ToWorker, WorkerError } from './messages.js';
+import type { DoneMessage, ExtensionLoad, FromWorker, ToWorker, WorkerError } from './messages.js';
 import { OutputChannel } from './output.js';
 
 if (!parentPort) throw new Error('executor/worker.js must run in a worker thread');
@@ -323,5 +323,27 @@ const magicNames = () => ({
   line: registry.list('line').map((magic) => magic.name),
   cell: registry.list('cell').map((magic) => magic.name),
 });
-registry.onChange(() => post({ type: 'magics', magics: magicNames() }));
-post({ type: 'ready', magics: magicNames() });
+
+/**
+ * The magics packages every session starts with, as if each were `%load_ext`-ed: the
+ * comma-separated `HYPERLAB_EXTENSIONS` (empty for none), by default `@hyperlab/magics`. A package
+ * that cannot be found or fails to register is reported to the kernel's log, never fatal.
+ */
+async function loadDefaultExtensions(): Promise<ExtensionLoad[]> {
+  const names = (process.env.HYPERLAB_EXTENSIONS ?? DEFAULT_EXTENSIONS).split(',').map((name) => name.trim()).filter(Boolean);
+  const loads: ExtensionLoad[] = [];
+  for (const name of names) {
+    try {
+      await registerExtension(registry, await importModule(name, process.cwd()), name);
+      loads.push({ name, ok: true });
+    } catch (error) {
+      loads.push({ name, ok: false, error: (error as Error).message.split('\n')[0] });
+    }
+  }
+  return loads;
+}
+
+void loadDefaultExtensions().then((extensions) => {
+  registry.onChange(() => post({ type: 'magics', magics: magicNames() }));
+  post({ type: 'ready', magics: magicNames(), extensions });
+});

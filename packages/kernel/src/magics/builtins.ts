@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { inspect } from 'node:util';
 import { bundles } from '../display/format.js';
-import type { MagicContext, MagicRegistry } from './registry.js';
+import { registerExtension, type MagicContext, type MagicRegistry } from './registry.js';
 import { splitArgs } from './parser.js';
 import { parseTimeitFlags, timeit, timeOnce } from './timing.js';
 
@@ -211,14 +211,8 @@ export function registerBuiltins(registry: MagicRegistry, host: BuiltinHost): vo
       const specifier = ctx.argv[0];
       if (!specifier) throw new Error('%load_ext needs a package name, e.g. %load_ext @hyperlab/magics');
       const ns = await host.importModule(specifier);
-      const candidate = (ns.registerMagics ?? (ns.default as Record<string, unknown> | undefined)?.registerMagics) as
-        | ((registry: MagicRegistry) => unknown)
-        | undefined;
-      if (typeof candidate !== 'function') {
-        throw new Error(`${specifier} does not export registerMagics(registry); it exports: ${Object.keys(ns).join(', ') || 'nothing'}`);
-      }
       const before = new Set([...ctx.registry.list('line'), ...ctx.registry.list('cell')]);
-      await candidate(ctx.registry);
+      await registerExtension(ctx.registry, ns, specifier);
       const added = [...ctx.registry.list('line'), ...ctx.registry.list('cell')].filter((magic) => !before.has(magic));
       ctx.print(`Loaded ${specifier}: ${added.map((magic) => (magic.kind === 'cell' ? '%%' : '%') + magic.name).join(' ') || 'no new magics'}`);
     },

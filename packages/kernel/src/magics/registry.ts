@@ -148,3 +148,19 @@ export class MagicRegistry {
       .map(({ candidate }) => candidate);
   }
 }
+
+/** The magics packages a session loads at start unless `HYPERLAB_EXTENSIONS` says otherwise. */
+export const DEFAULT_EXTENSIONS = '@hyperlab/magics';
+
+/**
+ * Calls a magics package's `registerMagics(registry)` (a named export, or a method of the default
+ * export), as `%load_ext` does.
+ * @throws Error naming the package and what it exports when there is no such function.
+ */
+export async function registerExtension(registry: MagicRegistry, ns: Record<string, unknown>, specifier: string): Promise<void> {
+  const candidate = (ns.registerMagics ?? (ns.default as Record<string, unknown> | undefined)?.registerMagics) as ((registry: MagicRegistry) => unknown) | undefined;
+  if (typeof candidate !== 'function') {
+    throw new Error(`${specifier} does not export registerMagics(registry); it exports: ${Object.keys(ns).join(', ') || 'nothing'}`);
+  }
+  await candidate(registry);
+}

@@ -92,7 +92,12 @@ export class Kernel {
       this.options.onShutdown?.(false);
     });
     this.executorReady = this.executor.start();
-    this.executorReady.catch((error: Error) => this.log('error', `executor failed to start: ${error.stack}`));
+    this.executorReady.then(
+      () => {
+        for (const extension of this.executor.extensions) if (!extension.ok) this.log('warn', `default extension ${extension.name} not loaded: ${extension.error}`);
+      },
+      (error: Error) => this.log('error', `executor failed to start: ${error.stack}`),
+    );
     void this.language.warmUp().catch((error: Error) => {
       if (!this.shuttingDown) this.log('warn', `language warm-up failed: ${error.message}`);
     });

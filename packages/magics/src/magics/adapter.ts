@@ -1,0 +1,196 @@
+/**
+ * `%%adapter [--as NAME]`: fine-tune a model with a parameter-efficient method (or in full) from a
+ * YAML config — model, data, adapter (PEFT-style options, camelCase), training, seed — showing the
+ * trainable-parameter table, a live progress line and figure, and a run card. The adapter methods
+ * and their papers are in `@hyperlab/core`'s `adapters/` (LoRA, DoRA, VeRA, (IA)³, bottleneck);
+ * BitFit (Ben Zaken et al., 2022) and full fine-tuning need no injected layers.
+ */
+import type * as Core from '@hyperlab/core';
+import type { JsonSchema } from '../config/yaml-config.js';
+import { experimentMagic, type ExperimentMagicSpec } from '../experiment-magic.js';
+import { ensureBackend } from '../session.js';
+import { dataSchema, loadData, type DataConfig } from '../training/data.js';
+import { buildModel, modelSchema, type ModelConfig } from '../training/model.js';
+import { trainLive, trainSchema, type TrainConfig } from '../training/live-training.js';
+
+/** A validated `%%adapter` body. */
+export interface AdapterMagicConfig {
+  model: ModelConfig;
+  data: DataConfig;
+  adapter: { method: string; modulesToSave?: string[]; targetModules?: string | string[] } & Record<string, unknown>;
+  train: TrainConfig;
+  seed?: number;
+}
+
+/** What `--as NAME` holds after `%%adapter`. */
+export interface AdapterRun {
+  /** The run's name. */
+  name: string;
+  /** The model (with its adapter layers, if any). */
+  model: Core.MlpModule;
+  /** Its parameters (base weights and adapter weights). */
+  params: Core.Params;
+  /** The adapter section as run (defaults filled in). */
+  adapter: Record<string, unknown>;
+  /** Final metrics. */
+  metrics: Record<string, number>;
+  /** The run record. */
+  record: import('@hyperlab/core/runs').RunRecord;
+  /** Training history (per-step loss and lr, evaluations). */
+  history: Core.TrainHistory;
+}
+
+/** Methods that need no injected layers. */
+const WHOLE_MODEL_METHODS = {
+  full: 'full fine-tuning: every parameter trains',
+  bitfit: 'BitFit: only biases train (plus modulesToSave)',
+};
+
+function adapterSchema(core: typeof Core): JsonSchema {
+  const injected = core.adapterMethodNames();
+  const methods = [...Object.keys(WHOLE_MODEL_METHODS), ...injected];
+  const method = { enum: methods, description: `the method: ${methods.join(', ')}` };
+  const branches: JsonSchema[] = injected.map((name) => {
+    const schema = core.configJsonSchema(core.getAdapterMethod(name).schema) as { properties: Record<string, unknown>; required: string[] };
+    return { if: { properties: { method: { const: name } }, required: ['method'] }, then: { ...schema, properties: { ...schema.properties, method } } };
+  });
+  const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, description: 'a list of module names' };
+  branches.push({
+    if: { properties: { method: { const: 'full' } }, required: ['method'] },
+    then: { properties: { method }, additionalProperties: false },
+  });
+  branches.push({
+    if: { properties: { method: { const: 'bitfit' } }, required: ['method'] },
+    then: { properties: { method, targetModules: { anyOf: [{ type: 'string', minLength: 1 }, stringList], description: 'module names, globs or a regex' }, modulesToSave: { ...stringList, default: [] } }, additionalProperties: false },
+  });
+  return { type: 'object', description: 'a mapping with a method key', required: ['method'], properties: { method }, allOf: branches };
+}
+
+/** The JSON Schema of an `%%adapter` body. */
+export function adapterMagicSchema(core: typeof Core): JsonSchema {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: '%%adapter',
+    type: 'object',
+    description: 'a YAML mapping with model, data, adapter, train and seed',
+    required: ['model', 'data', 'adapter'],
+    additionalProperties: false,
+    properties: {
+      model: modelSchema(),
+      data: dataSchema(),
+      adapter: adapterSchema(core),
+      train: trainSchema(),
+      seed: { type: 'integer', description: 'an integer (default: %seed)' },
+    },
+  };
+}
+
+/** The commented starting point for `%%adapter`. */
+export const ADAPTER_TEMPLATE = `model:
+  mlp: [784, 128, 10]      # or the name of an earlier run (%%adapter --as base) / variable
+data:
+  dataset: mnist           # mnist | sum-greater-than | gaussian-mixture
+  train: 5000              # first N training images
+  test: 1000
+adapter:
+  method: lora             # full | bitfit | lora | dora | vera | ia3 | bottleneck
+  r: 8
+  loraAlpha: 16
+  targetModules: ['0']     # module paths (suffixes, globs or a regex)
+  modulesToSave: ['1']     # trained in full (e.g. a new head)
+train:
+  epochs: 1
+  batchSize: 64
+  optimizer: adam          # sgd | adam | adamw
+  lr: 0.003
+seed: 0
+`;
+
+let cachedSchema: JsonSchema | undefined;
+
+function loadCore(): typeof Core {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@hyperlab/core') as typeof Core;
+}
+
+/** `%%adapter`. */
+export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {
+  name: 'adapter',
+  help: 'Fine-tune with LoRA, DoRA, VeRA, (IA)³, bottleneck adapters, BitFit or in full from a YAML config: %%adapter [--as NAME].',
+  template: ADAPTER_TEMPLATE,
+  variableType: 'import("@hyperlab/magics").AdapterRun',
+  schema: () => (cachedSchema ??= adapterMagicSchema(loadCore())),
+  async run(config, ctx) {
+    const core = loadCore();
+    await ensureBackend(core);
+    const rng = new core.Rng(ctx.seed);
+    const data = loadData(core, config.data, ctx.seed);
+    const built = await buildModel(core, config.model, rng, {
+      session: ctx.session,
+      variable: (name) => ctx.magic.runCode(name),
+      fail: (message) => ctx.fail(['model'], `model: ${message}`),
+    });
+    const { model, params } = built;
+    const widths = model.sizes;
+    if (widths[0] !== data.features) ctx.fail(['model'], `model: the input width is ${widths[0]} but ${config.data.dataset} has ${data.features} features per example`);
+    if (widths[widths.length - 1] !== data.classes) {
+      ctx.fail(['model'], `model: the output width is ${widths[widths.length - 1]} but the data has ${data.classes} classes${config.data.dataset === 'mnist' && config.data.digits ? ` (digits ${config.data.digits.join(', ')})` : ''}`);
+    }
+    const adapter = { ...config.adapter };
+    try {
+      if (adapter.method === 'full') {
+        for (const leaf of core.flatten(params).values()) leaf.trainable = true;
+      } else if (adapter.method === 'bitfit') {
+        core.applyBitFit(model, params, adapter.targetModules !== undefined ? { targetModules: adapter.targetModules } : {});
+        for (const entry of adapter.modulesToSave ?? []) {
+          const prefix = `${entry}.`;
+          const leaves = [...core.flatten(params)].filter(([path]) => path.startsWith(prefix));
+          if (leaves.length === 0) ctx.fail(['adapter', 'modulesToSave'], `adapter.modulesToSave: "${entry}" matches no module (modules: ${Object.keys(model.children).join(', ')})`);
+          for (const [, leaf] of leaves) leaf.trainable = true;
+        }
+      } else {
+        core.addAdapter(model, params, adapter, 'default', { rng: rng.fork('adapter') });
+      }
+    } catch (error) {
+      if ((error as Error).name === 'ConfigError') throw error;
+      ctx.fail(['adapter'], `adapter: ${(error as Error).message}`);
+    }
+    const report = core.trainableParameters(params);
+    ctx.magic.print(core.formatTrainableTable(report));
+
+    const trained = await trainLive({
+      core,
+      magic: ctx.magic,
+      model,
+      params,
+      train: data.train,
+      test: data.test,
+      config: config.train,
+      rng: rng.fork('train'),
+      title: `${ctx.name}: ${adapter.method} on ${config.data.dataset}`,
+      rate: ctx.session.liveRate,
+    });
+    const value: Omit<AdapterRun, 'name' | 'metrics' | 'record'> = { model, params, adapter, history: trained.result.history };
+    return {
+      config: { ...config, model: built.recorded, seed: ctx.seed } as unknown as Record<string, unknown>,
+      metrics: {
+        accuracy: trained.final.accuracy,
+        loss: trained.final.loss,
+        trainLoss: trained.result.history.loss.at(-1) ?? NaN,
+        steps: trained.result.steps,
+        trainableParams: report.trainable,
+        totalParams: report.all,
+      },
+      curves: trained.curves,
+      data: [
+        { name: data.train.name, fingerprint: data.train.fingerprint(), size: data.train.size },
+        { name: data.test.name, fingerprint: data.test.fingerprint(), size: data.test.size },
+      ],
+      timings: { totalMs: trained.result.timings.totalMs, msPerStep: trained.result.timings.msPerStep, examplesPerSecond: trained.result.timings.examplesPerSecond },
+      value,
+    };
+  },
+};
+
+/** The `%%adapter` cell magic. */
+export const adapterMagic = experimentMagic(adapterMagicSpec);
