@@ -164,7 +164,7 @@ function issueOf(error: ErrorObject, parsed: ParsedBody): ConfigIssue | undefine
       const missing = String((error.params as { missingProperty: string }).missingProperty);
       const property = ((parentSchema.properties as Record<string, JsonSchema> | undefined) ?? {})[missing];
       const expected = property?.description ? ` (${String(property.description)})` : '';
-      return { ...parsed.locate(path), path: formatPath([...path, missing]), message: `${shown} is missing the required key "${missing}"${expected}` };
+      return { ...parsed.locate(path, path.length > 0), path: formatPath([...path, missing]), message: `${shown} is missing the required key "${missing}"${expected}` };
     }
     case 'enum': {
       const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;

@@ -41,6 +41,12 @@ export function modelSchema(): JsonSchema {
   };
 }
 
+/** The config with an MLP spec's defaults filled in (JSON Schema defaults do not apply inside a union). */
+export function normalizeModelConfig(config: ModelConfig | { mlp: number[]; activation?: Core.ActivationName; dropout?: number; bias?: boolean }): ModelConfig {
+  if (typeof config === 'string') return config;
+  return { mlp: [...config.mlp], activation: config.activation ?? 'relu', dropout: config.dropout ?? 0, bias: config.bias ?? true };
+}
+
 /** A model ready to train, and how to record where it came from. */
 export interface BuiltModel {
   model: Core.MlpModule;
@@ -77,6 +83,7 @@ function isMlp(value: unknown): value is Core.MlpModule {
 /** Builds the model a config asks for; `rng` initialises a fresh one. */
 export async function buildModel(core: typeof Core, config: ModelConfig, rng: Core.Rng, lookup: ModelLookup): Promise<BuiltModel> {
   if (typeof config !== 'string') {
+    config = normalizeModelConfig(config) as MlpSpec;
     const model = core.mlp({ sizes: config.mlp, activation: config.activation, dropout: config.dropout, bias: config.bias });
     const params = model.init(rng.fork('init'));
     return { model, params, recorded: { ...config } };

@@ -1,0 +1,179 @@
+/**
+ * The magics in a real kernel over ZeroMQ: loaded by default, %%adapter end to end (table, live
+ * updates, figure with its SVG fallback, run record, `--as` variable with its type), the same run in
+ * a fresh kernel giving the same record (determinism across processes), config errors that leave
+ * the kernel running, %%experiment, %runs, %compare, %seed, %backend, and an interrupt mid-training.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { launchKernel, streamText, first, type LaunchedKernel, type Message } from '@hyperlab/kernel';
+import { RUN_RECORD_MIME, validateRunRecord, type RunRecord } from '@hyperlab/core/runs';
+
+const adapterCell = (name: string, method: string, extra = ''): string => `%%adapter --as ${name}
+model:
+  mlp: [20, 32, 2]
+data:
+  dataset: sum-greater-than
+  train: 400
+  test: 200
+adapter:
+  method: ${method}
+  targetModules: ['0']
+  modulesToSave: ['1']${extra}
+train:
+  epochs: 3
+  batchSize: 32
+  lr: 0.01
+`;
+
+const records = (iopub: Message[]): RunRecord[] =>
+  iopub.filter((m) => m.header.msg_type === 'display_data' && (m.content.data as Record<string, unknown>)[RUN_RECORD_MIME]).map((m) => (m.content.data as Record<string, RunRecord>)[RUN_RECORD_MIME]);
+
+const text = (m: Message | undefined): string => String((m?.content.data as Record<string, unknown> | undefined)?.['text/plain'] ?? '');
+
+describe('magics in a real kernel', () => {
+  let dir: string;
+  let kernel: LaunchedKernel;
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hyperlab-magics-'));
+    kernel = await launchKernel({ cwd: dir });
+  });
+  after(async () => {
+    await kernel.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  let lora: RunRecord;
+
+  it('the kernel loads @hyperlab/magics at start', async () => {
+    const out = streamText((await kernel.client.execute('%lsmagic')).iopub, 'stdout');
+    for (const name of ['%%adapter', '%%experiment', '%seed', '%backend', '%runs', '%compare']) assert.ok(out.includes(name), `${name} in ${out}`);
+  });
+
+  it('%%adapter trains with live output and ends with a valid run record and a typed variable', async () => {
+    const { reply, iopub } = await kernel.client.execute(adapterCell('lora', 'lora', '\n  r: 4'), { timeoutMs: 120_000 });
+    assert.equal(reply.content.status, 'ok', JSON.stringify(reply.content));
+    assert.match(streamText(iopub, 'stdout'), /trainable params: [\d,]+ \|\| all params: [\d,]+ \|\| trainable%/);
+    const displays = iopub.filter((m) => m.header.msg_type === 'display_data');
+    const updates = iopub.filter((m) => m.header.msg_type === 'update_display_data');
+    const figure = displays.find((m) => (m.content.data as Record<string, unknown>)['application/vnd.plotly.v1+json']);
+    assert.ok(figure, 'a figure');
+    assert.match(String((figure.content.data as Record<string, unknown>)['image/svg+xml']), /^<svg/);
+    const figureId = (figure.content.transient as { display_id: string }).display_id;
+    const figureUpdates = updates.filter((m) => (m.content.transient as { display_id: string }).display_id === figureId);
+    assert.ok(figureUpdates.length >= 1, 'the figure is updated in place');
+    const last = figureUpdates.at(-1)!.content.data as Record<string, { data: Array<{ x: number[] }> }>;
+    assert.equal(last['application/vnd.plotly.v1+json'].data[0].x.length, 39, 'the final update has every step (3 epochs × 13 batches)');
+    [lora] = records(iopub);
+    assert.ok(lora, 'a run record');
+    assert.deepEqual(validateRunRecord(lora).errors, []);
+    assert.equal(lora.name, 'lora');
+    assert.equal((lora.config.adapter as Record<string, unknown>).method, 'lora');
+    assert.equal((lora.config.adapter as Record<string, unknown>).loraAlpha, 8, 'defaults are recorded');
+    assert.equal(lora.seed, 0);
+    assert.equal(lora.backend.name, 'wasm');
+    assert.equal(lora.metrics.steps, 39);
+    assert.ok((lora.metrics.accuracy as number) > 0.6, `accuracy ${lora.metrics.accuracy}`);
+    assert.deepEqual(lora.curves['test/accuracy'].step, [0, 13, 26, 39]);
+    assert.equal(lora.data.length, 2);
+
+    const check = await kernel.client.execute('const acc: number = lora.metrics.accuracy;\nconst width: number = lora.model.sizes[1];\n`${acc} ${width} ${lora.record.contentHash}`');
+    assert.equal(streamText(check.iopub, 'stderr'), '', 'the variable is typed (no type errors)');
+    assert.equal(text(first(check.iopub, 'execute_result')), `'${lora.metrics.accuracy} 32 ${lora.contentHash}'`);
+  });
+
+  it('the same cell in a fresh kernel gives the same record (metrics, curves, content hash)', async () => {
+    const other = await launchKernel({ cwd: dir });
+    try {
+      const { iopub } = await other.client.execute(adapterCell('lora', 'lora', '\n  r: 4'), { timeoutMs: 120_000 });
+      const [again] = records(iopub);
+      assert.equal(again.contentHash, lora.contentHash);
+      assert.deepEqual(again.metrics, lora.metrics);
+      assert.deepEqual(again.curves, lora.curves);
+      assert.notEqual(again.id, lora.id);
+    } finally {
+      await other.dispose();
+    }
+  });
+
+  it('a config error names the cell line and key, and the kernel keeps its state', async () => {
+    const { reply } = await kernel.client.execute(adapterCell('bad', 'lora', '\n  lora_alpha: 16'));
+    assert.equal(reply.content.status, 'error');
+    assert.equal(reply.content.ename, 'ConfigError');
+    assert.match(String(reply.content.evalue), /cell line 12: unknown key "lora_alpha" in adapter — did you mean "loraAlpha"\?/);
+    const traceback = (reply.content.traceback as string[]).join('\n');
+    assert.doesNotMatch(traceback, /dist\//, 'no stack frames of the magic');
+    const still = await kernel.client.execute('lora.name');
+    assert.equal(text(first(still.iopub, 'execute_result')), "'lora'");
+    const shape = await kernel.client.execute(adapterCell('bad', 'lora').replace('mlp: [20, 32, 2]', 'mlp: [784, 32, 2]'));
+    assert.match(String(shape.reply.content.evalue), /cell line 3: model: the input width is 784 but sum-greater-than has 20 features per example/);
+    const ref = await kernel.client.execute(adapterCell('bad', 'lora').replace(/model:\n  mlp: \[20, 32, 2\]/, 'model: nothere'));
+    assert.match(String(ref.reply.content.evalue), /cell line 2: model: no run or variable named "nothere" \(runs so far: lora\)/);
+  });
+
+  it('%%experiment records the metrics a TypeScript cell ends with; %seed sets the seed', async () => {
+    const seed = await kernel.client.execute('%seed 7');
+    assert.equal(streamText(seed.iopub, 'stdout'), 'Seed: 7\n');
+    const { reply, iopub } = await kernel.client.execute('%%experiment --as exp\nconst xs = [1, 2, 3];\n({ metrics: { mean: xs.reduce((a, b) => a + b) / xs.length }, config: { n: xs.length }, curves: { x: xs } })');
+    assert.equal(reply.content.status, 'ok', JSON.stringify(reply.content));
+    const [record] = records(iopub);
+    assert.equal(record.seed, 7);
+    assert.deepEqual(record.metrics, { mean: 2 });
+    assert.deepEqual(record.config, { magic: 'experiment', n: 3 });
+    assert.equal(text(first((await kernel.client.execute('exp.metrics.mean')).iopub, 'execute_result')), '2');
+    const bad = await kernel.client.execute('%%experiment\n42');
+    assert.match(String(bad.reply.content.evalue), /must end with an expression like/);
+  });
+
+  it('%runs lists the runs; %compare overlays curves and tables the config differences', async () => {
+    const ia3 = await kernel.client.execute(adapterCell('ia3', 'ia3'), { timeoutMs: 120_000 });
+    assert.equal(ia3.reply.content.status, 'ok', JSON.stringify(ia3.reply.content));
+    const runs = await kernel.client.execute('%runs');
+    const table = text(first(runs.iopub, 'display_data'));
+    assert.match(table, /^3 runs\nrun +magic +method/);
+    assert.match(table, /\nlora +adapter +lora/);
+    assert.match(table, /\nia3 +adapter +ia3/);
+    assert.match(table, /\nexp +experiment/);
+    const { iopub } = await kernel.client.execute('%compare lora ia3');
+    const shown = iopub.filter((m) => m.header.msg_type === 'display_data').map((m) => m.content.data as Record<string, any>);
+    const figures = shown.filter((d) => d['application/vnd.plotly.v1+json']);
+    assert.deepEqual(
+      figures.map((d) => d['application/vnd.plotly.v1+json'].layout.title.text),
+      ['test/accuracy', 'train/loss'],
+    );
+    assert.deepEqual(
+      figures[0]['application/vnd.plotly.v1+json'].data.map((t: { name: string }) => t.name),
+      ['lora', 'ia3'],
+    );
+    const diff = shown.map((d) => String(d['text/plain'])).find((t) => t.startsWith('Config differences'));
+    assert.ok(diff, 'a config difference table');
+    assert.match(diff, /\nadapter\.method +lora +ia3/);
+    assert.match(diff, /\nadapter\.r +4 +—/);
+    const wrong = await kernel.client.execute('%compare lora ia');
+    assert.match(String(wrong.reply.content.evalue), /no run named "ia" — did you mean "ia3"\?/);
+  });
+
+  it('an interrupt stops training between steps, records nothing, and keeps the kernel', async () => {
+    const running = kernel.client.execute(adapterCell('long', 'full').replace("  targetModules: ['0']\n  modulesToSave: ['1']\n", '').replace('epochs: 3', 'epochs: 100000'), { timeoutMs: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await kernel.client.request('control', 'interrupt_request', {});
+    const { reply } = await running;
+    assert.equal(reply.content.status, 'error');
+    assert.equal(reply.content.ename, 'KeyboardInterrupt');
+    const runs = await kernel.client.execute('%runs');
+    assert.doesNotMatch(text(first(runs.iopub, 'display_data')), /\nlong /);
+    assert.equal(text(first((await kernel.client.execute('lora.name')).iopub, 'execute_result')), "'lora'");
+  });
+
+  it('%backend switches and reports the backend', async () => {
+    const cpu = await kernel.client.execute('%backend cpu');
+    assert.match(streamText(cpu.iopub, 'stdout'), /^Backend: cpu \(tfjs 4\.22\.0\) — /);
+    const wrong = await kernel.client.execute('%backend gpu');
+    assert.match(String(wrong.reply.content.evalue), /%backend \(cell line 1\) expects one of wasm, cpu, node, auto, got "gpu"/);
+    const back = await kernel.client.execute('%backend wasm');
+    assert.match(streamText(back.iopub, 'stdout'), /^Backend: wasm \(SIMD (on|off), tfjs/);
+  });
+});
