@@ -203,7 +203,8 @@ async function runCell(id: number, silent: boolean, body: () => Promise<unknown>
     const value = await Promise.race([body(), interrupted]);
     if (current?.id !== id) return;
     current = undefined;
-    const show = hasValue && value !== undefined && !silent;
+    // A display call's handle is not shown as the cell's value (IPython's display() returns None).
+    const show = hasValue && value !== undefined && !(value instanceof DisplayHandle) && !silent;
     report({ type: 'done', id, status: 'ok', value: show ? asBundle(value) : undefined });
   } catch (error) {
     if (current?.id !== id) return;

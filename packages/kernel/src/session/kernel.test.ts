@@ -121,6 +121,12 @@ describe('a running kernel', () => {
     assert.equal(first(iopub, 'clear_output')?.content.wait, true);
   });
 
+  test('a display call as the last expression shows its output once, not its handle', async () => {
+    const { iopub } = await kernel.client.execute('display.markdown("**once**")');
+    assert.equal(iopub.filter((m) => m.header.msg_type === 'display_data').length, 1);
+    assert.equal(first(iopub, 'execute_result'), undefined);
+  });
+
   test('objects may provide their own MIME bundle', async () => {
     const { iopub } = await kernel.client.execute('({ [Symbol.for("jupyter.mimebundle")]() { return { "text/html": "<b>mine</b>" }; } })');
     const data = first(iopub, 'execute_result')?.content.data as Record<string, string>;

@@ -71,11 +71,28 @@ export function plotlyJson(figure: LineFigure): { data: unknown[]; layout: Recor
   return { data, layout };
 }
 
-/** A Jupyter bundle: Plotly JSON, the static SVG and a one-line text fallback. */
+/**
+ * At most `max` points of a series, evenly strided, always keeping the first and the last: a
+ * figure needs no more, and notebooks stay small (the run record keeps every point).
+ */
+export function thinSeries(series: Series, max: number): Series {
+  const n = Math.min(series.x.length, series.y.length);
+  if (n <= max) return series;
+  const keep: number[] = [];
+  for (let k = 0; k < max - 1; k++) keep.push(Math.floor((k * (n - 1)) / (max - 1)));
+  keep.push(n - 1);
+  return { ...series, x: keep.map((i) => series.x[i]), y: keep.map((i) => series.y[i]) };
+}
+
+/** Points per series in a figure bundle. */
+export const MAX_FIGURE_POINTS = 250;
+
+/** A Jupyter bundle: Plotly JSON, the static SVG and a one-line text fallback (series thinned to {@link MAX_FIGURE_POINTS}). */
 export function figureBundle(figure: LineFigure): Record<string, unknown> {
+  const thin = { ...figure, series: figure.series.map((s) => thinSeries(s, MAX_FIGURE_POINTS)) };
   return {
-    'application/vnd.plotly.v1+json': plotlyJson(figure),
-    'image/svg+xml': renderSvg(figure),
+    'application/vnd.plotly.v1+json': plotlyJson(thin),
+    'image/svg+xml': renderSvg(thin),
     'text/plain': `<figure: ${figure.title} — ${figure.series.map((s) => s.name).join(', ')}>`,
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { figureBundle, plotlyJson, type LineFigure } from './figure.js';
+import { figureBundle, plotlyJson, thinSeries, type LineFigure } from './figure.js';
 import { niceTicks, renderSvg } from './svg.js';
 import { LiveOutput } from './live.js';
 
@@ -46,6 +46,17 @@ describe('figures', () => {
   it('the bundle carries Plotly, the SVG fallback and text', () => {
     const bundle = figureBundle(figure);
     assert.deepEqual(Object.keys(bundle).sort(), ['application/vnd.plotly.v1+json', 'image/svg+xml', 'text/plain']);
+  });
+
+  it('thinSeries keeps at most max points, evenly, with the first and the last', () => {
+    const x = Array.from({ length: 1000 }, (_, i) => i + 1);
+    const thin = thinSeries({ name: 's', x, y: x.map((v) => v * 2) }, 250);
+    assert.equal(thin.x.length, 250);
+    assert.equal(thin.x[0], 1);
+    assert.equal(thin.x.at(-1), 1000);
+    assert.deepEqual(thin.y, thin.x.map((v) => v * 2));
+    const short = { name: 's', x: [1, 2], y: [3, 4] };
+    assert.equal(thinSeries(short, 250), short);
   });
 
   it('niceTicks gives round steps covering the range', () => {
