@@ -9,3 +9,8 @@ export HYPERLAB_HISTORY_FILE="${HYPERLAB_HISTORY_FILE:-$(mktemp -d)/history.json
 mapfile -t node_tests < <(find packages/*/dist -name '*.test.js' | sort)
 node --test --test-concurrency=1 --test-reporter=spec "${node_tests[@]}"
 .venv/bin/python -m pytest -q -p no:cacheprovider packages
+# The experiment notebooks must reproduce their stored run records in a fresh kernel.
+for notebook in notebooks/quickstart.ipynb notebooks/adapters-mnist.ipynb; do
+  echo "hyperlab verify $notebook"
+  VIRTUAL_ENV="$PWD/.venv" node packages/notebook/dist/cli.js verify "$notebook"
+done

@@ -36,6 +36,10 @@ function parseInstall(args: string[]): { target: InstallTarget; name: string } {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'install') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
     const { target, name } = parseInstall(rest);
     const dir = installKernelspec(target, name);
     process.stdout.write(`Installed kernelspec ${name} in ${dir}\n`);

@@ -1,114 +1,135 @@
 #!/usr/bin/env node
 /**
- * The `hyperlab` CLI. Implemented so far: `hyperlab runs NB [--format table|csv|json]`, which lists
- * the run records stored in a notebook's outputs. Bad input (unreadable file, invalid JSON, not
- * nbformat 4, bad arguments) prints a message naming the file and the problem on stderr and exits
- * with code 2. The notebook is only read, never written.
+ * The `hyperlab` CLI: `run`, `verify`, `report` and `runs` (see {@link USAGE}). Arguments are
+ * parsed with Node's `util.parseArgs`; every bad argument names the flag, every bad notebook the
+ * file, line, column and JSON path. Exit codes: 0 success, 1 the notebook failed or did not
+ * verify, 2 bad input (see `commands.ts`).
  */
-import { readNotebook, runRecords, NotebookReadError, type FoundRunRecord } from './nbformat.js';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CommandError, reportCommand, runCommand, runsCommand, verifyCommand, type CliIO } from './commands.js';
+import type { RunsFormat } from './runs-table.js';
 
-/** Output formats of `hyperlab runs`. */
-export type RunsFormat = 'table' | 'csv' | 'json';
+export { formatRuns, runSummaries, type RunSummary, type RunsFormat } from './runs-table.js';
 
-/** One row of `hyperlab runs`. */
-export interface RunSummary {
-  /** The record's `name`, else its `id`, else ''. */
-  name: string;
-  /** The record's `id`, or ''. */
-  id: string;
-  /** Index of the cell holding the output. */
-  cell: number;
-  /** That cell's id, or ''. */
-  cellId: string;
-  /** The seed, or '' if absent. */
-  seed: string;
-  /** The backend's name (`backend.name`, or `backend` if a string), or ''. */
-  backend: string;
-  /** The record's final metrics, as stored. */
-  metrics: Record<string, unknown>;
+const COMMANDS: Record<string, string> = {
+  run: `usage: hyperlab run NOTEBOOK [-p KEY=VALUE]... [-o OUT] [--kernel NAME] [--timeout SECONDS]
+  Runs every code cell in a fresh kernel and saves the outputs to OUT (default: NOTEBOOK, in place).
+  -p, --parameter KEY=VALUE  papermill-style parameter: VALUE as JSON when it parses, else a string;
+                             injected as \`const KEY = VALUE;\` after the cell tagged "parameters"
+  -o, --output OUT           where to save; on a failing cell the partial notebook goes there
+                             (without -o the notebook is left unmodified)
+  --kernel NAME              kernelspec (default: the notebook's metadata.kernelspec.name, else hyperlab)
+  --timeout SECONDS          per-cell limit: the kernel is interrupted and the run stops`,
+  verify: `usage: hyperlab verify NOTEBOOK [--rtol R] [--atol A] [--kernel NAME] [--timeout SECONDS]
+  Re-runs the notebook in a fresh kernel (in memory; the file is not written) and compares each
+  stored run record with the fresh one, by position. Exit 0 when all match, 1 otherwise (also
+  when the notebook has no stored run records).
+  --rtol R, --atol A         tolerances: ok when |fresh - stored| <= A + R*|stored| (default 0: exact)`,
+  report: `usage: hyperlab report NOTEBOOK [-o OUT.html] [--title TITLE]
+  Writes one self-contained HTML file (default: NOTEBOOK with .html): markdown, code, outputs,
+  interactive Plotly figures and run records, with nothing loaded from the network.`,
+  runs: `usage: hyperlab runs NOTEBOOK [--format table|csv|json]
+  Lists the run records stored in the notebook's outputs.`,
+};
+
+/** The overall usage text. */
+export const USAGE = `usage: hyperlab <command> NOTEBOOK [options]   (hyperlab <command> --help for details)
+
+${Object.values(COMMANDS).map((u) => u.split('\n')[0].replace('usage: ', '  ')).join('\n')}
+
+Exit codes: 0 ok, 1 a cell failed / the kernel died / records did not verify, 2 bad input.`;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const OPTIONS: Record<string, Options> = {
+  run: { parameter: { type: 'string', short: 'p', multiple: true }, output: { type: 'string', short: 'o' }, kernel: { type: 'string' }, timeout: { type: 'string' } },
+  verify: { rtol: { type: 'string' }, atol: { type: 'string' }, kernel: { type: 'string' }, timeout: { type: 'string' } },
+  report: { output: { type: 'string', short: 'o' }, title: { type: 'string' } },
+  runs: { format: { type: 'string' } },
+};
+
+/** `util.parseArgs` errors, reworded to name the flag. */
+function argumentError(error: Error & { code?: string }): string {
+  const m = /'(-[^' ,]+)(?:, (--[^' ]+))?/.exec(error.message);
+  const flag = m ? (m[2] ? `${m[1]}/${m[2]}` : m[1]) : '';
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${JSON.stringify(flag)}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return `option ${flag} needs a value${/ambiguous/.test(error.message) ? ` (write ${flag}=VALUE for a value starting with "-")` : ''}`;
+    default:
+      return error.message;
+  }
 }
 
-const USAGE = 'usage: hyperlab runs NOTEBOOK [--format table|csv|json]';
-
-const isObject = (v: unknown): v is { [key: string]: unknown } => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
-
-/** The summary rows of the records found by `runRecords`. */
-export function runSummaries(found: FoundRunRecord[]): RunSummary[] {
-  return found.map((f) => {
-    const r = isObject(f.record) ? f.record : {};
-    const backend = isObject(r.backend) ? str(r.backend.name) : str(r.backend);
-    return {
-      name: str(r.name) || str(r.id),
-      id: str(r.id),
-      cell: f.cellIndex,
-      cellId: f.cellId ?? '',
-      seed: str(r.seed),
-      backend,
-      metrics: isObject(r.metrics) ? r.metrics : {},
-    };
-  });
+function number(flag: string, raw: string | undefined, check: (x: number) => boolean, what: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const x = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(x) || !check(x)) throw new CommandError(`--${flag} must be ${what}, got ${JSON.stringify(raw)}`, 2);
+  return x;
 }
 
-const metricsText = (m: Record<string, unknown>): string => Object.entries(m).map(([k, v]) => `${k}=${String(v)}`).join(' ');
-
-function csvField(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** Formats summary rows as an aligned text table, CSV (RFC 4180) or JSON (ending in a newline). */
-export function formatRuns(rows: RunSummary[], format: RunsFormat): string {
-  if (format === 'json') return JSON.stringify(rows, null, 2) + '\n';
-  const header = ['name', 'id', 'cell', 'seed', 'backend', 'metrics'];
-  const cells = rows.map((r) => [r.name, r.id, r.cellId ? `${r.cell} (${r.cellId})` : String(r.cell), r.seed, r.backend, metricsText(r.metrics)]);
-  if (format === 'csv') return [header, ...cells].map((line) => line.map(csvField).join(',')).join('\n') + '\n';
-  if (rows.length === 0) return 'no run records\n';
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => c.map((s, i) => (i === c.length - 1 ? s : s.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
-}
-
-/** Runs the CLI on `argv` (without node and script); returns the exit code. */
-export function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): number {
+/** Runs the CLI on `argv` (without node and script); resolves with the exit code. */
+export async function main(argv: string[], io: CliIO = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), errIsTTY: process.stderr.isTTY }): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h') {
-    (command ? out : err)(USAGE + '\n');
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    (command ? io.out : io.err)(`${USAGE}\n`);
     return command ? 0 : 2;
   }
-  if (command !== 'runs') {
-    err(`hyperlab: unknown command ${JSON.stringify(command)} (only "runs" exists so far)\n${USAGE}\n`);
+  const usage = COMMANDS[command];
+  if (!usage) {
+    io.err(`hyperlab: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
     return 2;
   }
-  let format: RunsFormat = 'table';
-  const files: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    if (a === '--format' || a.startsWith('--format=')) {
-      const v = a === '--format' ? rest[++i] : a.slice('--format='.length);
-      if (v !== 'table' && v !== 'csv' && v !== 'json') {
-        err(`hyperlab runs: --format must be table, csv or json, got ${v === undefined ? 'nothing' : JSON.stringify(v)}\n`);
-        return 2;
-      }
-      format = v;
-    } else if (a.startsWith('-')) {
-      err(`hyperlab runs: unknown option ${JSON.stringify(a)}\n${USAGE}\n`);
-      return 2;
-    } else files.push(a);
-  }
-  if (files.length !== 1) {
-    err(`hyperlab runs: expected one notebook, got ${files.length}\n${USAGE}\n`);
-    return 2;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`${usage}\n`);
+    return 0;
   }
   try {
-    out(formatRuns(runSummaries(runRecords(readNotebook(files[0]))), format));
-    return 0;
-  } catch (e) {
-    if (e instanceof NotebookReadError) {
-      err(`hyperlab runs: ${e.message}\n`);
-      return 2;
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: OPTIONS[command], allowPositionals: true, strict: true });
+    } catch (error) {
+      throw new CommandError(`${argumentError(error as Error)}\n${usage}`, 2);
     }
-    throw e;
+    const { values, positionals } = parsed as { values: Record<string, string | string[] | undefined>; positionals: string[] };
+    if (positionals.length !== 1) throw new CommandError(`expected one notebook, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}\n${usage}`, 2);
+    const notebook = positionals[0];
+    const str = (k: string) => values[k] as string | undefined;
+    const timeoutSeconds = number('timeout', str('timeout'), (x) => x > 0, 'a number of seconds > 0');
+    switch (command) {
+      case 'run':
+        return await runCommand({ notebook, parameters: (values.parameter as string[] | undefined) ?? [], output: str('output'), kernel: str('kernel'), timeoutSeconds }, io);
+      case 'verify': {
+        const rtol = number('rtol', str('rtol'), (x) => x >= 0, 'a number ≥ 0') ?? 0;
+        const atol = number('atol', str('atol'), (x) => x >= 0, 'a number ≥ 0') ?? 0;
+        return await verifyCommand({ notebook, rtol, atol, kernel: str('kernel'), timeoutSeconds }, io);
+      }
+      case 'report':
+        return await reportCommand({ notebook, output: str('output'), title: str('title') }, io);
+      default: {
+        const format = str('format') ?? 'table';
+        if (format !== 'table' && format !== 'csv' && format !== 'json') throw new CommandError(`--format must be table, csv or json, got ${JSON.stringify(format)}`, 2);
+        return runsCommand({ notebook, format: format as RunsFormat }, io);
+      }
+    }
+  } catch (error) {
+    if (error instanceof CommandError) {
+      io.err(`hyperlab ${command}: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  // Exit explicitly once the output is flushed: after a kernel death a pending request timer in
+  // KernelClient would otherwise keep the process alive (see execute.ts).
+  main(process.argv.slice(2)).then(
+    (code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))),
+    (error: Error) => {
+      process.stderr.write(`hyperlab: internal error: ${error.stack ?? error.message}\n`);
+      process.exit(70);
+    },
+  );
+}

@@ -80,3 +80,78 @@ export function lineColumn(text: string, offset: number): { line: number; column
   const nl = before.lastIndexOf('\n');
   return { line: before.split('\n').length, column: offset - nl };
 }
+
+/** A JSON Pointer segment escaped (RFC 6901): `~` → `~0`, `/` → `~1`. */
+export function escapePointerSegment(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * Where each JSON Pointer's value starts in `text` (valid JSON): pointer → character offset.
+ * Pointers that name nothing in the document are absent from the map. One pass over the text,
+ * descending only into the containers on the way to a wanted pointer.
+ */
+export function jsonPointerOffsets(text: string, pointers: Iterable<string>): Map<string, number> {
+  const wanted = new Set(pointers);
+  const onTheWay = new Set<string>();
+  for (const pointer of wanted) {
+    for (let p = pointer; ; p = p.slice(0, p.lastIndexOf('/'))) {
+      onTheWay.add(p);
+      if (p === '') break;
+    }
+  }
+  const found = new Map<string, number>();
+  let i = 0;
+  const ws = () => { while (i < text.length && ' \t\n\r'.includes(text[i])) i++; };
+  const skipString = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    i++;
+  };
+  const skipValue = () => {
+    const ch = text[i];
+    if (ch === '"') return skipString();
+    if (ch === '{' || ch === '[') {
+      let depth = 0;
+      do {
+        const c = text[i];
+        if (c === '"') { skipString(); continue; }
+        if (c === '{' || c === '[') depth++;
+        else if (c === '}' || c === ']') depth--;
+        i++;
+      } while (depth > 0 && i < text.length);
+      return;
+    }
+    while (i < text.length && !',]} \t\n\r'.includes(text[i])) i++;
+  };
+  const value = (pointer: string): void => {
+    ws();
+    if (wanted.has(pointer)) found.set(pointer, i);
+    if (!onTheWay.has(pointer) || found.size === wanted.size) return skipValue();
+    const ch = text[i];
+    if (ch === '{') {
+      i++; ws();
+      while (text[i] !== '}' && i < text.length) {
+        const start = i;
+        skipString();
+        const key = JSON.parse(text.slice(start, i)) as string;
+        ws(); i++; // ':'
+        value(`${pointer}/${escapePointerSegment(key)}`);
+        ws();
+        if (text[i] === ',') { i++; ws(); }
+      }
+      i++;
+    } else if (ch === '[') {
+      i++; ws();
+      for (let index = 0; text[i] !== ']' && i < text.length; index++) {
+        value(`${pointer}/${index}`);
+        ws();
+        if (text[i] === ',') i++;
+        ws();
+      }
+      i++;
+    } else skipValue();
+  };
+  if (wanted.size > 0) value('');
+  return found;
+}

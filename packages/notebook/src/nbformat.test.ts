@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  cellSource, parseNotebook, readNotebook, runRecords, serializeNotebook, validateNotebook, writeNotebookAtomic,
+  cellSource, runRecords, serializeNotebook, validateNotebook, writeNotebookAtomic,
   NotebookReadError, RUN_RECORD_MIME, type Notebook,
 } from './nbformat.js';
+import { parseNotebook, readNotebook } from './read.js';
+import { tmpDir } from './testing.js';
 import { jsonErrorOffset, lineColumn } from './json-position.js';
 
 /** A small valid 4.5 notebook with every output kind. */
@@ -32,9 +33,7 @@ function goodNotebook(): Notebook {
   };
 }
 
-function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'hyperlab-nb-'));
-}
+
 
 test('reads and validates a good 4.5 notebook, and a 4.4 one without cell ids', () => {
   const dir = tmpDir();
@@ -94,12 +93,16 @@ test('not nbformat 4: each problem is named with its JSON path', () => {
     assert.equal(errors.length, 1, `${label}: ${JSON.stringify(errors)}`);
     assert.equal(errors[0].path, where, label);
     assert.match(errors[0].message, message, label);
-    // and reading it names the file, the path and the problem
-    assert.throws(() => parseNotebook(JSON.stringify(nb), 'x.ipynb'), (e: unknown) => {
+    // and reading it (built-in checks) names the file, line, column, path and problem
+    const text = JSON.stringify(nb, null, 1);
+    assert.throws(() => parseNotebook(text, 'x.ipynb', { validation: 'builtin' }), (e: unknown) => {
       assert.ok(e instanceof NotebookReadError);
-      assert.match(e.message, /^x\.ipynb: not a valid nbformat 4 notebook \(1 problem\):/);
-      assert.ok(e.message.includes(`${where || '(root)'}: `), e.message);
-      assert.deepEqual(e.errors, errors);
+      assert.match(e.message, /^x\.ipynb: not a valid nbformat 4 notebook \(HyperLab's built-in checks; 1 problem\):\n {2}x\.ipynb:\d+:\d+: /);
+      assert.ok(e.message.includes(`${where || '(root)'}: ${errors[0].message}`), e.message);
+      assert.deepEqual(e.errors.map(({ path, message }) => ({ path, message })), errors);
+      const { line, column } = e.errors[0];
+      assert.ok(line! >= 1 && column! >= 1);
+      assert.ok(e.message.includes(`x.ipynb:${line}:${column}: `));
       return true;
     }, label);
   }
@@ -142,7 +145,7 @@ test('atomic write: a read-only directory leaves the original untouched', () => 
       fs.chmodSync(dir, 0o555);
       // The checkout may sit in a folder `nobody` cannot read (a CI clone in a 0700 temp dir), so
       // the child loads a copy of the compiled module from a world-readable folder.
-      const code = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-nbformat-code-'));
+      const code = tmpDir('hl-nbformat-code-');
       fs.chmodSync(code, 0o755);
       for (const file of ['nbformat.js', 'json-position.js']) fs.copyFileSync(path.join(__dirname, file), path.join(code, file));
       const script = `const { writeNotebookAtomic } = require(${JSON.stringify(path.join(code, 'nbformat.js'))});
@@ -192,6 +195,23 @@ test('runRecords finds run-record outputs with cell index and id', () => {
     { cellIndex: 1, cellId: 'c-1', outputIndex: 4, record: { id: 'a' } },
     { cellIndex: 3, outputIndex: 0, record: { id: 'b' } },
   ]);
+});
+
+test('errors point at the value, or at the nearest parent when the value is missing', () => {
+  const nb: any = goodNotebook();
+  nb.cells[1].outputs[0].name = 'stdin';
+  delete nb.cells[1].outputs[1].metadata;
+  const text = JSON.stringify(nb, null, 1);
+  assert.throws(() => parseNotebook(text, 'y.ipynb', { validation: 'builtin' }), (e: unknown) => {
+    assert.ok(e instanceof NotebookReadError);
+    const lines = text.split('\n');
+    const [name, metadata] = e.errors;
+    assert.equal(name.path, '/cells/1/outputs/0/name');
+    assert.equal(lines[name.line! - 1].slice(name.column! - 1), '"stdin",');
+    assert.equal(metadata.path, '/cells/1/outputs/1/metadata');
+    assert.equal(lines[metadata.line! - 1].slice(metadata.column! - 1), '{', 'the output object itself');
+    return true;
+  });
 });
 
 test('jsonErrorOffset points at the first bad character', () => {

@@ -1,13 +1,10 @@
 /**
- * An nbformat 4.x notebook model: read, validate, write atomically, and find HyperLab run records.
+ * An nbformat 4.x notebook model: types, HyperLab's built-in validation, Jupyter-style
+ * serialisation, atomic writes, and finding HyperLab run records.
  *
- * ## Validation is hand-written, not the official schema (yet)
- *
- * Issue 5 asks for validation against the official nbformat v4.5 JSON schema. No package already
- * installed in this workspace ships `nbformat.v4.5.schema.json` (`@jupyterlab/nbformat` ships
- * TypeScript types only; the npm package `nbformat` is an unrelated 0.0.2 stub), and the schema is
- * not to be copied into the repository. So {@link validateNotebook} checks by hand the parts of
- * the format HyperLab relies on, following the v4.5 schema's rules:
+ * Reading a file (`read.ts`) validates against the official nbformat JSON schema when a Python
+ * `nbformat` package is found; {@link validateNotebook} here is the built-in fallback. It checks
+ * the parts of the format HyperLab relies on, following the v4.5 schema's rules:
  *
  * - top level: `nbformat` = 4, `nbformat_minor` an integer ≥ 0, `metadata` an object, `cells` an array;
  * - each cell: `cell_type` one of `code` / `markdown` / `raw`, `metadata` an object, `source` a
@@ -18,12 +15,12 @@
  *   `display_data` (`data`, `metadata` objects), `execute_result` (as display_data plus
  *   `execution_count`), `error` (`ename`, `evalue` strings, `traceback` string array).
  *
- * Not checked: additional-property rules, metadata sub-schemas (kernelspec, language_info, …),
- * attachments, and MIME-bundle value shapes. Errors carry a JSON Pointer (`/cells/2/outputs/0/name`).
+ * Not checked by the fallback: additional-property rules, metadata sub-schemas (kernelspec,
+ * language_info, …), attachments, and MIME-bundle value shapes. Errors carry a JSON Pointer
+ * (`/cells/2/outputs/0/name`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { jsonErrorOffset, lineColumn } from './json-position.js';
 
 /** The MIME type of a serialised HyperLab run record (as in `@hyperlab/core`'s `runs/record.ts`). */
 export const RUN_RECORD_MIME = 'application/vnd.hyperlab.run.v1+json';
@@ -108,8 +105,14 @@ export interface Notebook {
 
 /** A validation problem: a JSON Pointer into the notebook ('' is the whole notebook) and what is wrong. */
 export interface NotebookError {
+  /** JSON Pointer of the offending value (`/cells/2/outputs/0/name`); '' is the whole notebook. */
   path: string;
+  /** What is wrong there. */
   message: string;
+  /** 1-based line in the file of the value (or, when it is missing, of its nearest parent), when known. */
+  line?: number;
+  /** 1-based column, with `line`. */
+  column?: number;
 }
 
 /** Reading a notebook failed: `file` is the path given, `errors` the validation problems (if any). */
@@ -129,7 +132,8 @@ const isMultiline = (v: unknown): boolean => typeof v === 'string' || (Array.isA
 const isCount = (v: unknown): boolean => v === null || (Number.isInteger(v) && (v as number) >= 0);
 const CELL_ID = /^[a-zA-Z0-9-_]+$/;
 
-function describe(v: unknown): string {
+/** A short description of a JSON value for error messages: `null`, `an array`, `the string "x"`, `number 3`. */
+export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
@@ -139,45 +143,45 @@ function describe(v: unknown): string {
 
 function validateOutput(o: unknown, at: string, errors: NotebookError[]): void {
   const err = (p: string, message: string) => errors.push({ path: at + p, message });
-  if (!isObject(o)) return void err('', `output must be an object, got ${describe(o)}`);
+  if (!isObject(o)) return void err('', `output must be an object, got ${describeValue(o)}`);
   const t = o.output_type;
   switch (t) {
     case 'stream':
-      if (o.name !== 'stdout' && o.name !== 'stderr') err('/name', `stream name must be "stdout" or "stderr", got ${describe(o.name)}`);
-      if (!isMultiline(o.text)) err('/text', `stream text must be a string or an array of strings, got ${describe(o.text)}`);
+      if (o.name !== 'stdout' && o.name !== 'stderr') err('/name', `stream name must be "stdout" or "stderr", got ${describeValue(o.name)}`);
+      if (!isMultiline(o.text)) err('/text', `stream text must be a string or an array of strings, got ${describeValue(o.text)}`);
       return;
     case 'execute_result':
     case 'display_data':
-      if (t === 'execute_result' && (!('execution_count' in o) || !isCount(o.execution_count))) err('/execution_count', `execute_result needs execution_count: an integer ≥ 0 or null, got ${describe(o.execution_count)}`);
-      if (!isObject(o.data)) err('/data', `${t} needs data: an object (MIME bundle), got ${describe(o.data)}`);
-      if (!isObject(o.metadata)) err('/metadata', `${t} needs metadata: an object, got ${describe(o.metadata)}`);
+      if (t === 'execute_result' && (!('execution_count' in o) || !isCount(o.execution_count))) err('/execution_count', `execute_result needs execution_count: an integer ≥ 0 or null, got ${describeValue(o.execution_count)}`);
+      if (!isObject(o.data)) err('/data', `${t} needs data: an object (MIME bundle), got ${describeValue(o.data)}`);
+      if (!isObject(o.metadata)) err('/metadata', `${t} needs metadata: an object, got ${describeValue(o.metadata)}`);
       return;
     case 'error':
-      if (typeof o.ename !== 'string') err('/ename', `error output needs ename: a string, got ${describe(o.ename)}`);
-      if (typeof o.evalue !== 'string') err('/evalue', `error output needs evalue: a string, got ${describe(o.evalue)}`);
-      if (!Array.isArray(o.traceback) || !o.traceback.every((s) => typeof s === 'string')) err('/traceback', `error output needs traceback: an array of strings, got ${describe(o.traceback)}`);
+      if (typeof o.ename !== 'string') err('/ename', `error output needs ename: a string, got ${describeValue(o.ename)}`);
+      if (typeof o.evalue !== 'string') err('/evalue', `error output needs evalue: a string, got ${describeValue(o.evalue)}`);
+      if (!Array.isArray(o.traceback) || !o.traceback.every((s) => typeof s === 'string')) err('/traceback', `error output needs traceback: an array of strings, got ${describeValue(o.traceback)}`);
       return;
     default:
-      err('/output_type', `output_type must be one of stream, display_data, execute_result, error; got ${describe(t)}`);
+      err('/output_type', `output_type must be one of stream, display_data, execute_result, error; got ${describeValue(t)}`);
   }
 }
 
 function validateCell(c: unknown, at: string, minor: number, errors: NotebookError[], ids: Map<string, number>, index: number): void {
   const err = (p: string, message: string) => errors.push({ path: at + p, message });
-  if (!isObject(c)) return void err('', `cell must be an object, got ${describe(c)}`);
+  if (!isObject(c)) return void err('', `cell must be an object, got ${describeValue(c)}`);
   const t = c.cell_type;
-  if (t !== 'code' && t !== 'markdown' && t !== 'raw') err('/cell_type', `cell_type must be "code", "markdown" or "raw", got ${describe(t)}`);
-  if (!isObject(c.metadata)) err('/metadata', `cell metadata must be an object, got ${describe(c.metadata)}`);
-  if (!isMultiline(c.source)) err('/source', `cell source must be a string or an array of strings, got ${describe(c.source)}`);
+  if (t !== 'code' && t !== 'markdown' && t !== 'raw') err('/cell_type', `cell_type must be "code", "markdown" or "raw", got ${describeValue(t)}`);
+  if (!isObject(c.metadata)) err('/metadata', `cell metadata must be an object, got ${describeValue(c.metadata)}`);
+  if (!isMultiline(c.source)) err('/source', `cell source must be a string or an array of strings, got ${describeValue(c.source)}`);
   if (minor >= 5 || 'id' in c) {
     if (!('id' in c)) err('/id', `cell id is required from nbformat 4.5 (this notebook is 4.${minor})`);
-    else if (typeof c.id !== 'string' || c.id.length < 1 || c.id.length > 64 || !CELL_ID.test(c.id)) err('/id', `cell id must be 1–64 characters of [a-zA-Z0-9-_], got ${describe(c.id)}`);
+    else if (typeof c.id !== 'string' || c.id.length < 1 || c.id.length > 64 || !CELL_ID.test(c.id)) err('/id', `cell id must be 1–64 characters of [a-zA-Z0-9-_], got ${describeValue(c.id)}`);
     else if (ids.has(c.id)) err('/id', `cell id ${JSON.stringify(c.id)} is not unique (also cell ${ids.get(c.id)})`);
     else ids.set(c.id, index);
   }
   if (t === 'code') {
-    if (!('execution_count' in c) || !isCount(c.execution_count)) err('/execution_count', `code cell needs execution_count: an integer ≥ 0 or null, got ${describe(c.execution_count)}`);
-    if (!Array.isArray(c.outputs)) err('/outputs', `code cell needs outputs: an array, got ${describe(c.outputs)}`);
+    if (!('execution_count' in c) || !isCount(c.execution_count)) err('/execution_count', `code cell needs execution_count: an integer ≥ 0 or null, got ${describeValue(c.execution_count)}`);
+    if (!Array.isArray(c.outputs)) err('/outputs', `code cell needs outputs: an array, got ${describeValue(c.outputs)}`);
     else c.outputs.forEach((o, j) => validateOutput(o, `${at}/outputs/${j}`, errors));
   }
 }
@@ -188,50 +192,21 @@ function validateCell(c: unknown, at: string, minor: number, errors: NotebookErr
  */
 export function validateNotebook(nb: unknown): NotebookError[] {
   const errors: NotebookError[] = [];
-  if (!isObject(nb)) return [{ path: '', message: `a notebook must be a JSON object, got ${describe(nb)}` }];
+  if (!isObject(nb)) return [{ path: '', message: `a notebook must be a JSON object, got ${describeValue(nb)}` }];
   if (nb.nbformat !== 4) {
-    errors.push({ path: '/nbformat', message: `nbformat must be 4, got ${'nbformat' in nb ? describe(nb.nbformat) : 'nothing (missing)'}` });
+    errors.push({ path: '/nbformat', message: `nbformat must be 4, got ${'nbformat' in nb ? describeValue(nb.nbformat) : 'nothing (missing)'}` });
     return errors; // the rest of the rules are v4's; checking them on another version only adds noise
   }
   const minor = nb.nbformat_minor;
-  if (!Number.isInteger(minor) || (minor as number) < 0) errors.push({ path: '/nbformat_minor', message: `nbformat_minor must be an integer ≥ 0, got ${describe(minor)}` });
-  if (!isObject(nb.metadata)) errors.push({ path: '/metadata', message: `notebook metadata must be an object, got ${describe(nb.metadata)}` });
-  if (!Array.isArray(nb.cells)) errors.push({ path: '/cells', message: `cells must be an array, got ${describe(nb.cells)}` });
+  if (!Number.isInteger(minor) || (minor as number) < 0) errors.push({ path: '/nbformat_minor', message: `nbformat_minor must be an integer ≥ 0, got ${describeValue(minor)}` });
+  if (!isObject(nb.metadata)) errors.push({ path: '/metadata', message: `notebook metadata must be an object, got ${describeValue(nb.metadata)}` });
+  if (!Array.isArray(nb.cells)) errors.push({ path: '/cells', message: `cells must be an array, got ${describeValue(nb.cells)}` });
   else {
     const ids = new Map<string, number>();
     const m = Number.isInteger(minor) ? (minor as number) : 0;
     nb.cells.forEach((c, i) => validateCell(c, `/cells/${i}`, m, errors, ids, i));
   }
   return errors;
-}
-
-/** Parses notebook text; `file` names it in errors. Throws {@link NotebookReadError}. */
-export function parseNotebook(text: string, file = '<notebook>'): Notebook {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    const offset = jsonErrorOffset(text);
-    const where = offset < 0 ? '' : (({ line, column }) => ` at line ${line}, column ${column} (offset ${offset})`)(lineColumn(text, offset));
-    throw new NotebookReadError(file, `not valid JSON${where}: ${(e as Error).message}`);
-  }
-  const errors = validateNotebook(value);
-  if (errors.length > 0) {
-    const list = errors.map((e) => `  ${e.path || '(root)'}: ${e.message}`).join('\n');
-    throw new NotebookReadError(file, `not a valid nbformat 4 notebook (${errors.length} problem${errors.length === 1 ? '' : 's'}):\n${list}`, errors);
-  }
-  return value as Notebook;
-}
-
-/** Reads and validates a notebook file. Throws {@link NotebookReadError} naming the file and the problem. */
-export function readNotebook(file: string): Notebook {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new NotebookReadError(file, `cannot read: ${(e as Error).message}`);
-  }
-  return parseNotebook(text, file);
 }
 
 /**
@@ -246,12 +221,11 @@ export function serializeNotebook(nb: Notebook): string {
 }
 
 /**
- * Writes `nb` to `file` atomically: serialise first, write a temporary file in the same directory,
- * fsync it, then rename it over `file`. On any error the original file is untouched and the
- * temporary file removed; the error is rethrown.
+ * Writes `text` to `file` atomically: a temporary file in the same directory, fsync, then rename
+ * over `file`. On any error the original file is untouched and the temporary file removed; the
+ * error is rethrown.
  */
-export function writeNotebookAtomic(file: string, nb: Notebook): void {
-  const text = serializeNotebook(nb); // throws (e.g. on a BigInt) before anything touches the disk
+export function writeFileAtomic(file: string, text: string): void {
   const dir = path.dirname(path.resolve(file));
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   let fd: number | undefined;
@@ -269,6 +243,14 @@ export function writeNotebookAtomic(file: string, nb: Notebook): void {
     try { fs.rmSync(tmp, { force: true }); } catch { /* nothing to remove */ }
     throw e;
   }
+}
+
+/**
+ * Writes `nb` to `file` atomically (see {@link writeFileAtomic}), serialised first, so a value
+ * JSON cannot hold (a BigInt) throws before anything touches the disk.
+ */
+export function writeNotebookAtomic(file: string, nb: Notebook): void {
+  writeFileAtomic(file, serializeNotebook(nb));
 }
 
 /** A cell's source as one string. */

@@ -30,6 +30,8 @@ export interface ExecuteOptions {
   /** Sees each IOPub message as it arrives. */
   onIopub?: (message: Message) => void;
   timeoutMs?: number;
+  /** Aborting rejects the pending request (the kernel is not told: send an interrupt for that). */
+  signal?: AbortSignal;
 }
 
 /** A connected client. */
@@ -38,7 +40,9 @@ export class KernelClient {
   readonly signer: Signer;
   private readonly sockets: Record<RequestChannel, zmq.Dealer>;
   private readonly iopub = new zmq.Subscriber();
-  private readonly hb = new zmq.Request();
+  private hb = new zmq.Request();
+  /** Rejecters of the requests in flight, called by {@link KernelClient.close}. */
+  private readonly pending = new Set<(error: Error) => void>();
   private readonly replyWaiters = new Map<string, (message: Message) => void>();
   private readonly iopubByParent = new Map<string, Message[]>();
   private readonly idleWaiters = new Map<string, () => void>();
@@ -58,6 +62,10 @@ export class KernelClient {
       socket.linger = 0;
     }
     this.iopub.linger = 0;
+    this.configureHeartbeat();
+  }
+
+  private configureHeartbeat(): void {
     this.hb.linger = 0;
     this.hb.receiveTimeout = 1000;
   }
@@ -141,8 +149,9 @@ export class KernelClient {
     channel: RequestChannel,
     msgType: string,
     content: JsonObject,
-    options: { timeoutMs?: number; onIopub?: (m: Message) => void; onInput?: ExecuteOptions['onInput']; expectReply?: boolean } = {},
+    options: { timeoutMs?: number; onIopub?: (m: Message) => void; onInput?: ExecuteOptions['onInput']; expectReply?: boolean; signal?: AbortSignal } = {},
   ): Promise<RequestResult> {
+    if (this.closed) throw new Error(`${msgType}: the client is closed`);
     const message = this.message(msgType, content);
     const id = message.header.msg_id;
     const timeoutMs = options.timeoutMs ?? 30_000;
@@ -160,16 +169,27 @@ export class KernelClient {
     const replied =
       options.expectReply === false ? Promise.resolve(message) : new Promise<Message>((resolve) => this.replyWaiters.set(id, resolve));
     const idle = new Promise<void>((resolve) => this.idleWaiters.set(id, resolve));
-    await this.enqueue(this.sockets[channel], encode(message, this.signer));
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
+    let cancel!: (error: Error) => void;
+    const onAbort = (): void => cancel(new Error(`${msgType} was aborted`));
+    const stopped = new Promise<never>((_, reject) => {
+      cancel = reject;
       timer = setTimeout(() => reject(new Error(`${msgType} got no reply and idle status within ${timeoutMs} ms`)), timeoutMs);
     });
+    stopped.catch(() => undefined);
+    this.pending.add(cancel);
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const [reply] = await Promise.race([Promise.all([replied, idle]), timeout]);
+      await Promise.race([this.enqueue(this.sockets[channel], encode(message, this.signer)), stopped]).catch((error: Error) => {
+        throw this.closed ? new Error('the kernel client was closed') : error;
+      });
+      const [reply] = await Promise.race([Promise.all([replied, idle]), stopped]);
       return { reply, iopub: this.iopubByParent.get(id) ?? [] };
     } finally {
       clearTimeout(timer);
+      this.pending.delete(cancel);
+      options.signal?.removeEventListener('abort', onAbort);
       this.replyWaiters.delete(id);
       this.idleWaiters.delete(id);
       this.iopubListeners.delete(id);
@@ -199,21 +219,37 @@ export class KernelClient {
         allow_stdin: options.allow_stdin ?? Boolean(options.onInput),
         stop_on_error: options.stop_on_error ?? true,
       },
-      { timeoutMs: options.timeoutMs, onIopub: options.onIopub, onInput: options.onInput },
+      { timeoutMs: options.timeoutMs, onIopub: options.onIopub, onInput: options.onInput, signal: options.signal },
     );
   }
 
-  /** Sends one heartbeat and resolves with the round-trip time in ms (rejects on timeout). */
+  /**
+   * Sends one heartbeat and resolves with the round-trip time in ms; rejects when no echo comes
+   * within a second. A REQ socket that missed its reply cannot send again, so after a miss the
+   * heartbeat socket is replaced and the next ping works as the first.
+   */
   async ping(): Promise<number> {
     const start = performance.now();
-    await this.hb.send(Buffer.from('ping'));
-    await this.hb.receive();
+    try {
+      await this.hb.send(Buffer.from('ping'));
+      await this.hb.receive();
+    } catch (error) {
+      if (!this.closed) {
+        this.hb.close();
+        this.hb = new zmq.Request();
+        this.configureHeartbeat();
+        this.hb.connect(endpoint(this.info, 'hb'));
+      }
+      throw error;
+    }
     return performance.now() - start;
   }
 
-  /** Closes every socket. */
+  /** Closes every socket; requests in flight reject. */
   close(): void {
     this.closed = true;
+    for (const cancel of this.pending) cancel(new Error('the kernel client was closed'));
+    this.pending.clear();
     for (const socket of [...Object.values(this.sockets), this.iopub, this.hb]) socket.close();
   }
 }

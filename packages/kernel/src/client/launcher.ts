@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -43,7 +43,7 @@ export interface LaunchedKernel {
   connectionFile: string;
   /** What the kernel wrote to stderr (its log). */
   stderr: () => string;
-  /** Kills the process (if still alive) and closes the client. */
+  /** Kills the process (if still alive), closes the client (rejecting requests in flight) and removes the connection file. */
   dispose: () => Promise<void>;
 }
 
@@ -63,15 +63,22 @@ export async function launchKernel(options: LaunchOptions = {}): Promise<Launche
   writeFileSync(connectionFile, JSON.stringify(info));
   const argv = (options.argv ?? [process.execPath, path.join(__dirname, '..', 'cli.js'), 'run', '{connection_file}']).map((arg) => arg.replace('{connection_file}', connectionFile));
   const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? process.cwd(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
+  // A command that cannot start (ENOENT, EACCES) is an 'error' event, not an exception.
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (error) => reject(new Error(`could not start the kernel (${argv[0]}): ${error.message}`)));
+  });
+  failed.catch(() => undefined);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdout?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const client = new KernelClient(info);
   try {
-    await client.connect();
+    await Promise.race([client.connect(), failed]);
   } catch (error) {
     child.kill('SIGKILL');
     client.close();
+    removeDir();
     throw new Error(`${(error as Error).message}; kernel log:\n${stderr}`);
   }
   return {
@@ -82,11 +89,12 @@ export async function launchKernel(options: LaunchOptions = {}): Promise<Launche
     stderr: () => stderr,
     dispose: async () => {
       client.close();
-      if (child.exitCode === null && child.signalCode === null) {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGKILL');
         await exited;
       }
+      removeDir();
     },
   };
 }
