@@ -18,7 +18,10 @@ export function formatMetric(value: number | string): string {
 
 /** A tiny inline SVG of a curve's values. */
 export function sparkline(values: Array<number | string>, color = PALETTE[0], width = 120, height = 28): string {
-  const ys = values.map((v) => (typeof v === 'number' ? v : NaN));
+  const all = values.map((v) => (typeof v === 'number' ? v : NaN));
+  // About one point per two pixels is all a sparkline can show.
+  const step = Math.max(1, Math.ceil(all.length / (width / 2)));
+  const ys = all.filter((_, i) => i % step === 0 || i === all.length - 1);
   const finite = ys.filter(Number.isFinite);
   if (finite.length < 2) return '';
   const lo = Math.min(...finite);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  cellSource, runRecords, serializeNotebook, validateNotebook, writeNotebookAtomic,
+  cellSource, joinMultilineStrings, runRecords, serializeNotebook, splitMultilineStrings, validateNotebook, writeNotebookAtomic,
   NotebookReadError, RUN_RECORD_MIME, type Notebook,
 } from './nbformat.js';
 import { parseNotebook, readNotebook } from './read.js';
@@ -39,7 +39,7 @@ test('reads and validates a good 4.5 notebook, and a 4.4 one without cell ids', 
   const dir = tmpDir();
   const f = path.join(dir, 'good.ipynb');
   fs.writeFileSync(f, serializeNotebook(goodNotebook()));
-  assert.deepEqual(readNotebook(f), goodNotebook());
+  assert.deepEqual(readNotebook(f), joinMultilineStrings(goodNotebook()));
   const old = goodNotebook();
   old.nbformat_minor = 4;
   for (const c of old.cells) delete c.id;
@@ -116,7 +116,7 @@ test('atomic write: Jupyter-style text, replaces the file, leaves no temp file',
   const text = fs.readFileSync(f, 'utf8');
   assert.ok(text.startsWith('{\n "cells": [\n  {\n'), text.slice(0, 40));
   assert.ok(text.endsWith('}\n'));
-  assert.deepEqual(JSON.parse(text), goodNotebook());
+  assert.deepEqual(JSON.parse(text), splitMultilineStrings(goodNotebook()));
   assert.deepEqual(fs.readdirSync(dir), ['nb.ipynb']);
 });
 
@@ -222,4 +222,34 @@ test('jsonErrorOffset points at the first bad character', () => {
   assert.equal(jsonErrorOffset('{"a": tru}'), 9);
   assert.equal(jsonErrorOffset(''), 0);
   assert.deepEqual(lineColumn('ab\ncd', 4), { line: 2, column: 2 });
+});
+
+test('serializeNotebook stores multi-line strings as lists of lines, as Jupyter does, and round-trips', () => {
+  const nb = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: [
+      {
+        cell_type: 'code',
+        id: 'a',
+        metadata: {},
+        execution_count: 1,
+        source: 'const x = 1;\nx',
+        outputs: [
+          { output_type: 'stream', name: 'stdout', text: 'one\ntwo\n' },
+          { output_type: 'display_data', metadata: {}, data: { 'text/plain': 'a\nb', 'image/svg+xml': '<svg>\n</svg>', 'image/png': 'iVBOR', 'application/vnd.plotly.v1+json': { data: [] } } },
+        ],
+      },
+    ],
+  } as unknown as Parameters<typeof serializeNotebook>[0];
+  const json = JSON.parse(serializeNotebook(nb));
+  const cell = json.cells[0];
+  assert.deepEqual(cell.source, ['const x = 1;\n', 'x']);
+  assert.deepEqual(cell.outputs[0].text, ['one\n', 'two\n']);
+  assert.deepEqual(cell.outputs[1].data['text/plain'], ['a\n', 'b']);
+  assert.deepEqual(cell.outputs[1].data['image/svg+xml'], ['<svg>\n', '</svg>']);
+  assert.equal(cell.outputs[1].data['image/png'], 'iVBOR');
+  assert.deepEqual(cell.outputs[1].data['application/vnd.plotly.v1+json'], { data: [] });
+  assert.equal((nb as unknown as { cells: Array<{ source: unknown }> }).cells[0].source, 'const x = 1;\nx', 'the input is not changed');
 });

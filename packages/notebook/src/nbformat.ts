@@ -217,7 +217,72 @@ export function validateNotebook(nb: unknown): NotebookError[] {
 export function serializeNotebook(nb: Notebook): string {
   const sorted = (_key: string, v: unknown): unknown =>
     isObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v;
-  return JSON.stringify(nb, sorted, 1) + '\n';
+  return JSON.stringify(splitMultilineStrings(nb), sorted, 1) + '\n';
+}
+
+/** Lines of `text`, each keeping its `\n` (joining them gives `text` back). */
+function lines(text: string): string[] {
+  return text.split(/(?<=\n)/).filter((line) => line !== '');
+}
+
+const SPLIT_MIMES = new Set(['application/javascript', 'image/svg+xml']);
+
+function splitBundle(data: unknown): unknown {
+  if (!isObject(data)) return data;
+  return Object.fromEntries(Object.entries(data).map(([mime, value]) => [mime, typeof value === 'string' && (mime.startsWith('text/') || SPLIT_MIMES.has(mime)) ? lines(value) : value]));
+}
+
+function joinBundle(data: unknown): unknown {
+  if (!isObject(data)) return data;
+  return Object.fromEntries(
+    Object.entries(data).map(([mime, value]) => [mime, Array.isArray(value) && !isJsonMime(mime) && value.every((line) => typeof line === 'string') ? value.join('') : value]),
+  );
+}
+
+const isJsonMime = (mime: string): boolean => mime === 'application/json' || (mime.startsWith('application/') && mime.endsWith('+json'));
+
+/**
+ * The notebook with every multi-line string as one string (nbformat's `rejoin_lines`): what
+ * {@link splitMultilineStrings} undoes. Changes `nb` in place and returns it.
+ */
+export function joinMultilineStrings(nb: Notebook): Notebook {
+  for (const cell of nb.cells as unknown as Array<Record<string, unknown>>) {
+    if (Array.isArray(cell.source)) cell.source = cell.source.join('');
+    if (isObject(cell.attachments)) cell.attachments = Object.fromEntries(Object.entries(cell.attachments).map(([name, bundle]) => [name, joinBundle(bundle)]));
+    if (Array.isArray(cell.outputs)) {
+      for (const output of cell.outputs as Array<Record<string, unknown>>) {
+        if (!isObject(output)) continue;
+        if (output.output_type === 'stream' && Array.isArray(output.text)) output.text = output.text.join('');
+        if ('data' in output) output.data = joinBundle(output.data);
+      }
+    }
+  }
+  return nb;
+}
+
+/**
+ * A copy with multi-line strings stored as lists of lines, as Jupyter writes notebooks (nbformat's
+ * `split_lines`): cell sources, stream text, and the `text/*`, JavaScript and SVG members of output
+ * and attachment bundles. JSON members are left alone. Files written by HyperLab and by Jupyter
+ * then diff cleanly.
+ */
+export function splitMultilineStrings(nb: Notebook): Notebook {
+  const cells = nb.cells.map((cell) => {
+    const out: Record<string, unknown> = { ...cell };
+    if (typeof out.source === 'string') out.source = lines(out.source);
+    if (isObject(out.attachments)) out.attachments = Object.fromEntries(Object.entries(out.attachments).map(([name, bundle]) => [name, splitBundle(bundle)]));
+    if (Array.isArray(out.outputs)) {
+      out.outputs = out.outputs.map((output: unknown) => {
+        if (!isObject(output)) return output;
+        const copy: Record<string, unknown> = { ...output };
+        if (copy.output_type === 'stream' && typeof copy.text === 'string') copy.text = lines(copy.text);
+        if ((copy.output_type === 'display_data' || copy.output_type === 'execute_result') && 'data' in copy) copy.data = splitBundle(copy.data);
+        return copy;
+      });
+    }
+    return out;
+  });
+  return { ...nb, cells } as unknown as Notebook;
 }
 
 /**

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { jsonErrorOffset, jsonPointerOffsets, lineColumn } from './json-position.js';
-import { NotebookReadError, validateNotebook, type Notebook, type NotebookError } from './nbformat.js';
+import { joinMultilineStrings, NotebookReadError, validateNotebook, type Notebook, type NotebookError } from './nbformat.js';
 import { officialSchema } from './nbformat-schema.js';
 import type { PythonLookup } from './python.js';
 
@@ -119,7 +119,8 @@ export function parseNotebook(text: string, file = '<notebook>', options: ReadOp
     const count = `${errors.length} problem${errors.length === 1 ? '' : 's'}`;
     throw new NotebookReadError(file, `not a valid nbformat 4 notebook (${validator}; ${count}):\n${listed.join('\n')}`, errors);
   }
-  return value as Notebook;
+  // In memory every multi-line string is one string; writing splits them again, as Jupyter does.
+  return joinMultilineStrings(value as Notebook);
 }
 
 /** Reads and validates a notebook file. Throws {@link NotebookReadError} naming the file and the problem. */

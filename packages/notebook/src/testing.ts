@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Cell, Notebook } from './nbformat.js';
+import { joinMultilineStrings, type Cell, type Notebook } from './nbformat.js';
 
 /** The `hyperlab` CLI under test. */
 export const CLI = path.join(__dirname, 'cli.js');
@@ -136,7 +136,7 @@ export function processesMentioning(text: string): number[] {
 
 /** Reads a notebook file as JSON (no validation). */
 export function readJson(file: string): Notebook {
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as Notebook;
+  return joinMultilineStrings(JSON.parse(fs.readFileSync(file, 'utf8')) as Notebook);
 }
 
 /**
