@@ -16,3 +16,5 @@ fi
 # The kernelspec points at this checkout's built kernel and this Node.
 VIRTUAL_ENV="$PWD/.venv" node packages/kernel/dist/cli.js install --sys-prefix >/dev/null
 .venv/bin/jupyter kernelspec list | grep -q ' hyperlab ' || { echo "kernelspec hyperlab not visible to jupyter" >&2; exit 1; }
+# The JupyterLab extension, built and installed into the venv.
+bash scripts/build-labextension.sh
