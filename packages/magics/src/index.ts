@@ -10,11 +10,12 @@ import { adapterMagic } from './magics/adapter.js';
 import { backendMagic } from './magics/backend.js';
 import { compareMagic } from './magics/compare.js';
 import { experimentCellMagic } from './magics/experiment.js';
+import { liveRateMagic, magicTemplatesMagic, reportMagic } from './magics/frontend.js';
 import { runsMagic } from './magics/runs.js';
 import { seedMagic } from './magics/seed.js';
 
 /** Every magic of this package. */
-export const MAGICS: readonly Magic[] = [adapterMagic, experimentCellMagic, seedMagic, backendMagic, runsMagic, compareMagic];
+export const MAGICS: readonly Magic[] = [adapterMagic, experimentCellMagic, seedMagic, backendMagic, runsMagic, compareMagic, magicTemplatesMagic, liveRateMagic, reportMagic];
 
 /** Adds this package's magics to a kernel's registry (what `%load_ext` calls). */
 export function registerMagics(registry: MagicRegistry): void {
@@ -22,6 +23,7 @@ export function registerMagics(registry: MagicRegistry): void {
 }
 
 export { currentSeed } from './magics/seed.js';
+export { MAGICS_MIME } from './magics/frontend.js';
 export { type AdapterRun, type AdapterMagicConfig, adapterMagicSchema, ADAPTER_TEMPLATE } from './magics/adapter.js';
 export { type ExperimentRun, outcomeOf } from './magics/experiment.js';
 export { experimentMagic, experimentMagics, type ExperimentMagicSpec, type ExperimentContext, type ExperimentOutcome } from './experiment-magic.js';

@@ -5,7 +5,7 @@
  * the kernel running, %%experiment, %runs, %compare, %seed, %backend, and an interrupt mid-training.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -166,6 +166,24 @@ describe('magics in a real kernel', () => {
     const runs = await kernel.client.execute('%runs');
     assert.doesNotMatch(text(first(runs.iopub, 'display_data')), /\nlong /);
     assert.equal(text(first((await kernel.client.execute('lora.name')).iopub, 'execute_result')), "'lora'");
+  });
+
+  it('front-end magics: %magic_templates, %live_rate, %report', async () => {
+    const templates = await kernel.client.execute('%magic_templates');
+    const data = first(templates.iopub, 'display_data')?.content.data as Record<string, { magics: Array<{ name: string; template: string; schema: { properties: Record<string, unknown> } }> }>;
+    const adapter = data['application/vnd.hyperlab.magics.v1+json'].magics.find((m) => m.name === 'adapter');
+    assert.ok(adapter, 'the adapter magic is listed');
+    assert.match(adapter.template, /^model:/);
+    assert.deepEqual(Object.keys(adapter.schema.properties), ['model', 'data', 'adapter', 'train', 'seed']);
+    assert.equal(streamText((await kernel.client.execute('%live_rate 5')).iopub, 'stdout'), 'Live updates: at most 5 per second\n');
+    assert.match(String((await kernel.client.execute('%live_rate fast')).reply.content.evalue), /expects a number from 0 to 30, got "fast"/);
+    const nb = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'markdown', id: 'm', metadata: {}, source: '# Report test' }] };
+    writeFileSync(path.join(dir, 'tiny.ipynb'), JSON.stringify(nb));
+    const report = await kernel.client.execute('%report tiny.ipynb');
+    assert.equal(report.reply.content.status, 'ok', JSON.stringify(report.reply.content));
+    assert.match(streamText(report.iopub, 'stdout'), /^Report: .*tiny\.html\n$/);
+    assert.match(readFileSync(path.join(dir, 'tiny.html'), 'utf8'), /Report test/);
+    assert.match(String((await kernel.client.execute('%report missing.ipynb')).reply.content.evalue), /%report: .*missing\.ipynb/);
   });
 
   it('%backend switches and reports the backend', async () => {
