@@ -8,10 +8,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '@hyperlab/kernel';
 
 /** The repository root (this file is compiled to packages/jupyterlab/lib-test/ui-tests/). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -39,19 +39,6 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 /** The environment of the server: the caller's, minus anything that would leak user settings in. */
 function serverEnv(dirs: Record<'config' | 'runtime' | 'data' | 'settings' | 'workspaces' | 'ipython' | 'xdg', string>): NodeJS.ProcessEnv {

@@ -14,4 +14,4 @@ export { parseCell, splitArgs, type ParsedCell } from './magics/parser.js';
 export { MagicRegistry, type Magic, type LineMagic, type CodeMagic, type CellMagic, type MagicContext } from './magics/registry.js';
 export { compileCell, type CompiledCell } from './executor/transform.js';
 export { KernelClient, streamText, first, type RequestResult, type ExecuteOptions } from './client/client.js';
-export { launchKernel, newConnectionInfo, type LaunchedKernel } from './client/launcher.js';
+export { freePort, launchKernel, newConnectionInfo, type LaunchedKernel } from './client/launcher.js';
