@@ -122,10 +122,13 @@ export async function main(argv: string[], io: CliIO = { out: (s) => process.std
   }
 }
 
-if (require.main === module) {
-  // Exit explicitly once the output is flushed: after a kernel death a pending request timer in
-  // KernelClient would otherwise keep the process alive (see execute.ts).
-  main(process.argv.slice(2)).then(
+/**
+ * Runs the CLI as a process: `main`, then exit with its code once the output is flushed (after a
+ * kernel death a pending request timer in KernelClient would otherwise keep the process alive,
+ * see execute.ts). Called by `bin/hyperlab.js` and when this file is run directly.
+ */
+export function runCli(argv: string[]): void {
+  main(argv).then(
     (code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))),
     (error: Error) => {
       process.stderr.write(`hyperlab: internal error: ${error.stack ?? error.message}\n`);
@@ -133,3 +136,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runCli(process.argv.slice(2));
