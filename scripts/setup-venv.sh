@@ -16,5 +16,13 @@ fi
 # The kernelspec points at this checkout's built kernel and this Node.
 VIRTUAL_ENV="$PWD/.venv" node packages/kernel/dist/cli.js install --sys-prefix >/dev/null
 .venv/bin/jupyter kernelspec list | grep -q ' hyperlab ' || { echo "kernelspec hyperlab not visible to jupyter" >&2; exit 1; }
+# New notebooks open on the HyperLab kernel: the server's default kernel (what /api/kernelspecs
+# reports as "default", which JupyterLab preselects and starts for a new notebook).
+mkdir -p .venv/etc/jupyter/jupyter_server_config.d
+cat > .venv/etc/jupyter/jupyter_server_config.d/hyperlab.json <<'JSON'
+{
+  "MappingKernelManager": { "default_kernel_name": "hyperlab" }
+}
+JSON
 # The JupyterLab extension, built and installed into the venv.
 bash scripts/build-labextension.sh

@@ -8,6 +8,7 @@ npx tsc -p packages/jupyterlab/tsconfig.test.json   # the extension's unit and U
 bash scripts/setup-venv.sh                          # .venv, kernelspec, the built labextension
 export HYPERLAB_HISTORY_FILE="${HYPERLAB_HISTORY_FILE:-$(mktemp -d)/history.jsonl}"
 mapfile -t node_tests < <(find packages/*/dist packages/jupyterlab/lib-test -name '*.test.js' | sort)
+node_tests+=(scripts/tests/readme.test.mjs)   # the README's commands, from a fresh clone (minutes)
 node --test --test-concurrency=1 --test-reporter=spec "${node_tests[@]}"
 .venv/bin/python -m pytest -q -p no:cacheprovider packages
 # The experiment notebooks must reproduce their stored run records in a fresh kernel.
