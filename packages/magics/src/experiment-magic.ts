@@ -119,7 +119,7 @@ export function experimentMagic<C>(spec: ExperimentMagicSpec<C>): CellMagic {
         throw new ConfigError(spec.name, [{ line: magic.line, column: 1, path: '', message: `the body is empty; start from this template:\n${spec.template}` }]);
       }
       const where = { magic: spec.name, firstLine: magic.line };
-      const parsed = parseYamlBody(magic.body, where);
+      const parsed = await parseYamlBody(magic.body, where, { resolve: (reference) => magic.runCode(reference) });
       const config = validateBody<C & { seed?: number }>(parsed, spec.schema(), where);
       const seed = typeof config.seed === 'number' ? config.seed : session.seed;
       const name = variable ?? session.nextName(spec.name);

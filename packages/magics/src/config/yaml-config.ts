@@ -7,6 +7,8 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import { editDistance } from '@hyperlab/kernel/magics';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { canonicalizeKeys } from './key-aliases.js';
+import { interpolate, type ResolveReference } from './interpolation.js';
 
 /** A JSON Schema object (draft 2020-12). */
 export type JsonSchema = Record<string, unknown>;
@@ -56,10 +58,25 @@ export interface ParsedBody {
   value: unknown;
   /** Cell line and column of the value (or key, with `key: true`) at a JSON path. */
   locate(path: Array<string | number>, key?: boolean): { line: number; column: number };
+  /** Keys written in snake_case, by their canonical path (`adapter.loraAlpha` → `lora_alpha`). */
+  aliases: Map<string, string>;
 }
 
-/** Parses YAML, reporting syntax errors (and duplicate keys) with cell lines. */
-export function parseYamlBody(body: string, where: BodyPosition): ParsedBody {
+/** Options of {@link parseYamlBody}. */
+export interface ParseOptions {
+  /**
+   * Resolves `${name}` references (see `interpolation.ts`), typically from notebook variables.
+   * Without it, `${…}` stays as written.
+   */
+  resolve?: ResolveReference;
+}
+
+/**
+ * Parses YAML, reporting syntax errors (and duplicate keys) with cell lines; snake_case keys
+ * become their camelCase aliases (`key-aliases.ts`), and with `options.resolve` every `${name}`
+ * is replaced by the variable's value.
+ */
+export async function parseYamlBody(body: string, where: BodyPosition, options: ParseOptions = {}): Promise<ParsedBody> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(body, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): { line: number; column: number } => {
@@ -72,14 +89,45 @@ export function parseYamlBody(body: string, where: BodyPosition): ParsedBody {
       doc.errors.map((error) => ({ ...at(error.pos[0]), path: '', message: `YAML: ${error.message.split('\n')[0]}` })),
     );
   }
+  const { aliases, duplicates } = canonicalizeKeys(doc);
+  const problems: ConfigIssue[] = duplicates.map((d) => ({ ...at(d.offset), path: d.canonical, message: `"${d.written}" and "${d.canonical}" are the same key (snake_case is an alias of camelCase); give it once` }));
+  if (options.resolve) {
+    for (const problem of await interpolate(doc, options.resolve)) problems.push({ ...at(problem.offset), path: '', message: problem.message });
+  }
+  if (problems.length > 0) throw new ConfigError(where.magic, problems.sort((a, b) => a.line - b.line));
   const start = { line: where.firstLine, column: 1 };
-  return {
-    value: doc.toJS({ maxAliasCount: 100 }) ?? {},
-    locate(path, key = false) {
-      const found = nodeAt(doc, path, key);
-      return found?.range ? at(found.range[0]) : start;
-    },
+  const locate = (path: Array<string | number>, key = false): { line: number; column: number } => {
+    const found = nodeAt(doc, path, key);
+    return found?.range ? at(found.range[0]) : start;
   };
+  const aliasByPath = new Map<string, string>();
+  for (const alias of aliases) {
+    const path = pathOfKeyAt(doc, alias.offset);
+    if (path) aliasByPath.set(formatPath(path), alias.written);
+  }
+  return { value: doc.toJS({ maxAliasCount: 100 }) ?? {}, locate, aliases: aliasByPath };
+}
+
+/** The key path of the mapping key that starts at `offset`. */
+function pathOfKeyAt(doc: Document, offset: number): Array<string | number> | undefined {
+  const walk = (node: Node | null | undefined, path: Array<string | number>): Array<string | number> | undefined => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const here = [...path, String(pair.key.value)];
+        if ((pair.key as Node).range?.[0] === offset) return here;
+        const inner = walk(pair.value as Node | null, here);
+        if (inner) return inner;
+      }
+    } else if (isSeq(node)) {
+      for (let i = 0; i < node.items.length; i++) {
+        const inner = walk(node.items[i] as Node | null, [...path, i]);
+        if (inner) return inner;
+      }
+    }
+    return undefined;
+  };
+  return walk(doc.contents as Node | null, []);
 }
 
 /** The deepest node on `path` (the key node of the last step when `key`). */
@@ -153,12 +201,13 @@ function issueOf(error: ErrorObject, parsed: ParsedBody): ConfigIssue | undefine
   switch (error.keyword) {
     case 'additionalProperties': {
       const extra = String((error.params as { additionalProperty: string }).additionalProperty);
+      const written = parsed.aliases.get(formatPath([...path, extra])) ?? extra;
       const known = Object.keys((parentSchema.properties as JsonSchema | undefined) ?? {});
-      const suggestion = closest(extra, known);
+      const suggestion = closest(written, known);
       const where = parsed.locate([...path, extra], true);
       const inside = path.length ? ` in ${shown}` : '';
       const hint = suggestion ? ` — did you mean "${suggestion}"?` : known.length ? ` (known keys: ${known.join(', ')})` : '';
-      return { ...where, path: formatPath([...path, extra]), message: `unknown key "${extra}"${inside}${hint}` };
+      return { ...where, path: formatPath([...path, written]), message: `unknown key "${written}"${inside}${hint}` };
     }
     case 'required': {
       const missing = String((error.params as { missingProperty: string }).missingProperty);
