@@ -267,3 +267,98 @@ testOnBackends('train: ms/step of a 784-100-10 MLP, batch 64', async (backend, t
   assert.ok(result.history.loss[steps - 1] < result.history.loss[0], 'it learns');
   t.diagnostic(`${backend}: ${result.timings.msPerStep.toFixed(2)} ms/step (median of ${steps}), ${Math.round(result.timings.examplesPerSecond)} examples/s`);
 });
+
+// ---- Hooks for continual learning: maxSteps, penalty, transformGradients, afterStep -----------
+
+testOnBackends('train: maxSteps stops inside an epoch; an epoch ending exactly at the limit counts', async () => {
+  const rng = new Rng(3);
+  const model = linear(4, 2);
+  const params = model.init(rng.fork('init'));
+  const data = makeDataset(20, 4, 2);
+  const before = tf.memory().numTensors;
+  const optimizer = sgd({ lr: 0.1 });
+  let created = 0;
+  const counted = function* (): Generator<Batch> {
+    for (const b of batches(data, 4, 4)) {
+      created++;
+      yield b;
+    }
+  };
+  const r1 = await train({ model, params, loss: 'cross-entropy', data: counted, epochs: 10, maxSteps: 7, optimizer, rng });
+  assert.equal(r1.steps, 7);
+  assert.equal(r1.epochs, 1, 'the second epoch was cut');
+  assert.equal(r1.stoppedBy, 'completed');
+  assert.equal(created, 8, 'one batch past the limit was made and disposed, none after');
+  const r2 = await train({ model, params, loss: 'cross-entropy', data: counted, epochs: 10, maxSteps: 10, optimizer, rng });
+  assert.equal(r2.steps, 10);
+  assert.equal(r2.epochs, 2);
+  assert.equal(tf.memory().numTensors, before + optimizer.numSlotTensors);
+  await assert.rejects(train({ model, params, loss: 'cross-entropy', data: counted, epochs: 1, maxSteps: -1, optimizer, rng }), /maxSteps must be an integer ≥ 0/);
+  optimizer.dispose();
+  disposeParams(params);
+});
+
+testOnBackends('train: penalty is added inside the tape (its gradient moves the params) and counts in the loss', async () => {
+  const rng = new Rng(4);
+  const model = linear(3, 2);
+  const params = model.init(rng.fork('init'));
+  const bias = params.bias as tf.Variable;
+  const optimizer = sgd({ lr: 0.5 });
+  const zeroBatches = (): Batch[] => [{ x: tf.zeros([2, 3]), y: tf.zeros([2, 2]) }];
+  // Zero inputs and targets: the mse of a zero bias is 0, so only the penalty (bias − 1)² moves it.
+  const seen: number[] = [];
+  const result = await train({
+    model,
+    params,
+    loss: 'mse',
+    data: zeroBatches,
+    epochs: 1,
+    optimizer,
+    rng,
+    penalty: ({ params: p, output, batch }) => {
+      seen.push(output.shape[0], batch.x.shape[0]);
+      return tf.sum(tf.square(tf.sub(p.bias as tf.Variable, 1))) as tf.Scalar;
+    },
+  });
+  assert.deepEqual(seen, [2, 2]);
+  assert.ok(Math.abs(result.history.loss[0] - 2) < 1e-6, `loss ${result.history.loss[0]} = mse 0 + penalty 2`);
+  // d/db [Σ(b−1)² + mean(b²)] at b = 0 is −2 per unit; one SGD step of lr 0.5 gives b = 1.
+  assert.ok(Array.from(bias.dataSync()).every((v) => Math.abs(v - 1) < 1e-6), `bias ${Array.from(bias.dataSync())}`);
+  optimizer.dispose();
+  disposeParams(params);
+});
+
+testOnBackends('train: transformGradients replaces the update; afterStep sees the gradients used; no leaks', async () => {
+  const rng = new Rng(5);
+  const model = linear(4, 3);
+  const params = model.init(rng.fork('init'));
+  const data = makeDataset(16, 4, 3);
+  const frozen = (params.weight as tf.Variable).clone();
+  const before = tf.memory().numTensors;
+  const optimizer = sgd({ lr: 0.1 });
+  const steps: number[] = [];
+  let sumOfUsed = 0;
+  const result = await train({
+    model,
+    params,
+    loss: 'cross-entropy',
+    data: () => batches(data, 4, 4),
+    epochs: 2,
+    optimizer,
+    rng,
+    // Zero every gradient but the bias's: the weight must stay where it was.
+    transformGradients: ({ variables, grads }) => grads.map((g, i) => (g && variables[i] === params.weight ? tf.zerosLike(g) : g)),
+    afterStep: ({ variables, grads, step }) => {
+      steps.push(step);
+      sumOfUsed += tf.sum(tf.abs(grads[variables.indexOf(params.weight as tf.Variable)]!)).dataSync()[0];
+    },
+  });
+  assert.equal(result.steps, 8);
+  assert.deepEqual(steps, [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(sumOfUsed, 0, 'afterStep sees the transformed gradients');
+  assert.equal(tf.memory().numTensors, before + optimizer.numSlotTensors);
+  assert.deepEqual(Array.from((params.weight as tf.Variable).dataSync()), Array.from(frozen.dataSync()));
+  frozen.dispose();
+  optimizer.dispose();
+  disposeParams(params);
+});

@@ -14,7 +14,7 @@ import type { Module, ApplyContext } from '../nn/module.js';
 import { trainableVariables, type Params } from '../params/params.js';
 import type { Optimizer } from './optimizers.js';
 import type { Schedule } from './schedules.js';
-import { clipByGlobalNorm } from './clip.js';
+import { clipByGlobalNorm, type GradientList } from './clip.js';
 import { resolveLoss, type BuiltinLoss, type LossFn } from './losses.js';
 import { disposeBatch, type Batch } from './metrics.js';
 
@@ -76,6 +76,53 @@ export interface TrainOptions {
   onProgress?: (event: TrainEvent) => void;
   /** Yield to the event loop (`setImmediate`) after every this many steps (an integer ≥ 1). Default 1. */
   yieldEvery?: number;
+  /**
+   * Stop after this many steps in all (an integer ≥ 0; `stoppedBy: 'completed'`), even inside an
+   * epoch: for protocols that count iterations, not epochs (van de Ven & Tolias 2019). The limit is
+   * noticed when the next batch arrives (that batch is disposed untrained and the iterator closed),
+   * so an epoch that ends exactly at the limit counts in `epochs`. Default: no limit.
+   */
+  maxSteps?: number;
+  /**
+   * An extra loss term added to the batch loss inside the gradient tape (a regulariser such as
+   * EWC's quadratic penalty). Called once per step with the params, the batch and the model's
+   * output; the returned scalar is disposed by the loop. The step's reported loss includes it.
+   */
+  penalty?: (ctx: PenaltyContext) => tf.Scalar;
+  /**
+   * Replaces the gradients before clipping and the update (A-GEM's projection). Called inside
+   * `tf.tidy` with the gradients aligned with `variables`; tensors it creates are freed after the
+   * step, and the given gradients must not be disposed.
+   */
+  transformGradients?: (ctx: GradientContext) => GradientList;
+  /**
+   * Called after each update, inside the step's `tf.tidy`, with the gradients the optimizer used
+   * (after transformation and clipping), so a strategy can accumulate per-step quantities (SI's
+   * path integral). Keep results by assigning to your own `tf.Variable`s.
+   */
+  afterStep?: (ctx: GradientContext) => void;
+}
+
+/** What {@link TrainOptions.penalty} sees. */
+export interface PenaltyContext {
+  /** The params being trained. */
+  params: Params;
+  /** The current batch. */
+  batch: Batch;
+  /** The model's output on `batch.x` (inside the tape: differentiable). */
+  output: tf.Tensor;
+}
+
+/** What {@link TrainOptions.transformGradients} and {@link TrainOptions.afterStep} see. */
+export interface GradientContext {
+  /** The trainable variables, in tree order. */
+  variables: readonly tf.Variable[];
+  /** Their gradients, aligned with `variables` (`null`/`undefined`: none this step). */
+  grads: GradientList;
+  /** The current batch. */
+  batch: Batch;
+  /** 0-based index of this step. */
+  step: number;
 }
 
 /** A step finished. */
@@ -184,9 +231,10 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * batch is disposed either way and no other tensors are left behind, except the optimizer's slots.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { model, params, data, epochs, optimizer, schedule, clipNorm, rng, evaluate, earlyStop, signal, onProgress, yieldEvery = 1 } = options;
+  const { model, params, data, epochs, optimizer, schedule, clipNorm, rng, evaluate, earlyStop, signal, onProgress, yieldEvery = 1, maxSteps, penalty, transformGradients, afterStep } = options;
   checkInteger('epochs', epochs, 0);
   checkInteger('yieldEvery', yieldEvery, 1);
+  if (maxSteps !== undefined) checkInteger('maxSteps', maxSteps, 0);
   if (clipNorm !== undefined && !(clipNorm > 0)) throw new RangeError(`train: clipNorm must be > 0, got ${clipNorm}`);
   if (evaluate !== undefined && evaluate.every !== 'epoch') checkInteger('evaluate.every', evaluate.every, 1);
   if (earlyStop !== undefined) {
@@ -236,10 +284,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const trainStep = async (batch: Batch, lr: number): Promise<number> => {
     const ctx: ApplyContext = { training: true, rng: dropoutRng, ...(batch.extras ? { extras: batch.extras } : {}) };
     const lossTensor = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => lossFn(model.apply(params, batch.x, ctx), batch.y), variables);
-      let list: Array<tf.Tensor | null | undefined> = variables.map((v) => grads[v.name]);
+      const { value, grads } = tf.variableGrads(() => {
+        const output = model.apply(params, batch.x, ctx);
+        const loss = lossFn(output, batch.y);
+        return penalty ? (tf.add(loss, penalty({ params, batch, output })) as tf.Scalar) : loss;
+      }, variables);
+      let list: GradientList = variables.map((v) => grads[v.name]);
+      if (transformGradients) list = transformGradients({ variables, grads: list, batch, step });
       if (clipNorm !== undefined) list = clipByGlobalNorm(list, clipNorm).grads;
       optimizer.step({ variables, grads: list }, lr);
+      afterStep?.({ variables, grads: list, batch, step });
       return value;
     });
     try {
@@ -250,6 +304,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
 
   training: for (let epoch = 1; epoch <= epochs; epoch++) {
+    if (maxSteps !== undefined && step >= maxSteps) break;
     if (signal?.aborted) {
       stoppedBy = 'aborted';
       break;
@@ -262,6 +317,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           stoppedBy = 'aborted';
           break training;
         }
+        // Checked on the next batch, so an epoch that ends exactly at maxSteps counts as completed.
+        if (maxSteps !== undefined && step >= maxSteps) break training;
         lr = schedule ? schedule(step) : optimizer.lr;
         if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`train: the schedule gave lr ${lr} at step ${step}`);
         const t0 = performance.now();
