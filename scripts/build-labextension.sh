@@ -20,4 +20,5 @@ installed=.venv/share/jupyter/labextensions/@hyperlab/jupyterlab/.inputs.sha256
 if [ ! -f "$installed" ] || [ "$(cat "$installed")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall "./$ext"
 fi
-.venv/bin/jupyter labextension list 2>&1 | grep -q '@hyperlab/jupyterlab.*enabled.*OK' || { .venv/bin/jupyter labextension list >&2; echo "build-labextension: @hyperlab/jupyterlab is not enabled and OK" >&2; exit 1; }
+listed="$(.venv/bin/jupyter labextension list 2>&1)"   # whole, then matched (no broken pipe under pipefail)
+grep -q '@hyperlab/jupyterlab.*enabled.*OK' <<<"$listed" || { printf '%s\n' "$listed" >&2; echo "build-labextension: @hyperlab/jupyterlab is not enabled and OK" >&2; exit 1; }

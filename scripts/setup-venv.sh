@@ -15,7 +15,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 # The kernelspec points at this checkout's built kernel and this Node.
 VIRTUAL_ENV="$PWD/.venv" node packages/kernel/dist/cli.js install --sys-prefix >/dev/null
-.venv/bin/jupyter kernelspec list | grep -q ' hyperlab ' || { echo "kernelspec hyperlab not visible to jupyter" >&2; exit 1; }
+# (Read the whole list before matching: `jupyter … | grep -q` under pipefail fails whenever grep
+# quits early and jupyter dies of the broken pipe.)
+specs="$(.venv/bin/jupyter kernelspec list)"
+grep -q ' hyperlab ' <<<"$specs" || { printf '%s\n' "$specs" >&2; echo "kernelspec hyperlab not visible to jupyter" >&2; exit 1; }
 # New notebooks open on the HyperLab kernel: the server's default kernel (what /api/kernelspecs
 # reports as "default", which JupyterLab preselects and starts for a new notebook).
 mkdir -p .venv/etc/jupyter/jupyter_server_config.d
