@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci
 fi
+bash scripts/setup-native.sh   # tfjs-node built against PyPI's TensorFlow; soft: WASM if it fails
 npm run build
 bash scripts/setup-venv.sh
 extra=()

@@ -3,6 +3,7 @@
 # conformance and end-to-end tests (pytest) against the kernelspec installed in .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup-native.sh                        # the native backend (tfjs-node); soft: WASM if it fails
 npm run build
 npx tsc -p packages/jupyterlab/tsconfig.test.json   # the extension's unit and UI tests, as CommonJS
 bash scripts/setup-venv.sh                          # .venv, kernelspec, the built labextension

@@ -3,7 +3,7 @@
 //   node peft_parity_node.js JOB.json
 //
 // JOB.json:
-//   { "backend": "cpu" | "wasm",
+//   { "backend": "cpu" | "wasm" | "node",
 //     "sizes": [16, 32, 8],                 the mlp (children '0', '1', … : PyTorch layout)
 //     "base": "base.safetensors",           base weights: read with `from: "file"` (written by
 //                                           Python), or written here with `from: "init"` (HyperLab's

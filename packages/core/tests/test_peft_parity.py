@@ -13,13 +13,15 @@ For LoRA (plain and rsLoRA), DoRA, VeRA and (IA)³ (output and feed-forward scal
 - HyperLab → PEFT: HyperLab writes its initial base weights, adds the same adapter with random
   values, `saveAdapter`s it; PyTorch loads the base, `PeftModel.from_pretrained` loads the
   directory, and PEFT's forward equals HyperLab's within 1e-4.
-Both HyperLab backends that run under Node without native add-ons (cpu, wasm) are checked.
+Every HyperLab backend is checked: cpu, wasm, and node (TensorFlow's C library through
+tfjs-node) where scripts/setup-native.sh built its addon.
 
 Needs a build (`npx tsc -b packages/core`), Node on PATH, and torch + peft in the venv
 (scripts/requirements.txt). The Node side is tests/peft_parity_node.js.
 """
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -36,7 +38,16 @@ HELPER = Path(__file__).with_name("peft_parity_node.js")
 BUILT = CORE / "dist" / "index.js"
 SIZES = [16, 32, 8]
 TOL = 1e-4
-BACKENDS = ["cpu", "wasm"]
+
+
+def native_backend_loads():
+    """Whether @tensorflow/tfjs-node loads from packages/core (its addon is built)."""
+    probe = subprocess.run(["node", "-e", "require('@tensorflow/tfjs-node')"], cwd=CORE, capture_output=True, text=True,
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, timeout=60)
+    return probe.returncode == 0
+
+
+BACKENDS = ["cpu", "wasm"] + (["node"] if native_backend_loads() else [])
 
 
 class Mlp(torch.nn.Module):

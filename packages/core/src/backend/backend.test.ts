@@ -1,32 +1,80 @@
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backendInfo, registerBackends, setBackend, type BackendName } from './backend.js';
+import { NATIVE_PROBLEM } from '../testing/backends.js';
+import { backendInfo, registerBackends, setBackend, setNativeModuleName, type BackendName } from './backend.js';
 
-function tfjsNodeInstalled(): boolean {
+/** Runs `body` with the native loader pointed at a module that does not exist. */
+async function withoutTfjsNode(body: () => Promise<void>): Promise<void> {
+  const previous = setNativeModuleName('@hyperlab/no-such-native-module');
   try {
-    require.resolve('@tensorflow/tfjs-node');
-    return true;
-  } catch {
-    return false;
+    await body();
+  } finally {
+    setNativeModuleName(previous);
   }
 }
 
-const noTfjsNode = { skip: tfjsNodeInstalled() ? '@tensorflow/tfjs-node is installed here' : false };
+test("setBackend('auto') without tfjs-node picks wasm and says why node was skipped", async () => {
+  await withoutTfjsNode(async () => {
+    await setBackend('cpu'); // so that 'auto' selects again
+    const info = await setBackend();
+    assert.equal(info.name, 'wasm');
+    assert.equal(info.requested, 'auto');
+    assert.equal(tf.getBackend(), 'wasm');
+    assert.deepEqual(info.fallbacks.map((f) => f.name), ['node']);
+    assert.match(info.fallbacks[0].error, /not installed .*@hyperlab\/no-such-native-module.*setup-native\.sh/);
+    assert.match(info.reason, /node skipped: not installed/);
+    assert.match(info.reason, /using wasm/);
+    assert.equal(typeof info.simd, 'boolean');
+    assert.equal(typeof info.threads, 'boolean');
+    assert.equal(info.tfjsVersion, tf.version_core);
+    assert.deepEqual(backendInfo(), info);
+  });
+});
 
-test("setBackend('auto') picks wasm and says why node was skipped", noTfjsNode, async () => {
+test("explicit 'node' without tfjs-node rejects naming the backend and the cause", async () => {
+  await withoutTfjsNode(async () => {
+    await setBackend('cpu');
+    await assert.rejects(setBackend('node'), (error: Error) => {
+      assert.match(error.message, /Backend 'node' is unavailable/);
+      assert.match(error.message, /no-such-native-module/);
+      assert.match(error.message, /not installed/);
+      return true;
+    });
+    assert.equal(tf.getBackend(), 'cpu', 'a failed request leaves the active backend alone');
+  });
+});
+
+test("setBackend('auto') picks the native backend where its addon loads, else wasm, and says why", async () => {
+  await setBackend('cpu');
   const info = await setBackend();
-  assert.equal(info.name, 'wasm');
   assert.equal(info.requested, 'auto');
-  assert.equal(tf.getBackend(), 'wasm');
-  assert.deepEqual(info.fallbacks.map((f) => f.name), ['node']);
-  assert.match(info.fallbacks[0].error, /not installed/);
-  assert.match(info.reason, /node skipped: not installed/);
-  assert.match(info.reason, /using wasm/);
-  assert.equal(typeof info.simd, 'boolean');
-  assert.equal(typeof info.threads, 'boolean');
-  assert.equal(info.tfjsVersion, tf.version_core);
+  if (NATIVE_PROBLEM === undefined) {
+    assert.equal(info.name, 'node');
+    assert.equal(tf.getBackend(), 'tensorflow');
+    assert.deepEqual(info.fallbacks, []);
+    assert.match(info.reason, /^auto: using node \(native, the fastest backend present\), TensorFlow \d+\.\d+\.\d+ C library via @tensorflow\/tfjs-node, \d+ intra-op threads?$/);
+    assert.equal(info.simd, undefined);
+    // TensorFlow's INFO lines at load are off unless the user asked for them.
+    assert.notEqual(process.env.TF_CPP_MIN_LOG_LEVEL, undefined);
+    assert.equal(tf.sum(tf.tensor1d([1, 2, 3])).dataSync()[0], 6);
+  } else {
+    assert.equal(info.name, 'wasm');
+    assert.deepEqual(info.fallbacks, [{ name: 'node', error: NATIVE_PROBLEM }]);
+    assert.match(info.reason, /node skipped: /);
+  }
   assert.deepEqual(backendInfo(), info);
+});
+
+test("explicit 'node' works where the addon loads, else rejects with the cause", async () => {
+  if (NATIVE_PROBLEM === undefined) {
+    const info = await setBackend('node');
+    assert.equal(info.name, 'node');
+    assert.match(info.reason, /^requested explicitly: node, TensorFlow /);
+    assert.equal(tf.getBackend(), 'tensorflow');
+  } else {
+    await assert.rejects(setBackend('node'), /Backend 'node' is unavailable/);
+  }
 });
 
 test('setBackend is idempotent and serialised', async () => {
@@ -56,17 +104,6 @@ test("explicit 'wasm' works and reports SIMD and threads", async () => {
   assert.equal(info.requested, 'wasm');
   assert.equal(typeof info.simd, 'boolean');
   assert.equal(tf.getBackend(), 'wasm');
-});
-
-test("explicit 'node' without tfjs-node rejects naming the backend and the cause", noTfjsNode, async () => {
-  const before = tf.getBackend();
-  await assert.rejects(setBackend('node'), (error: Error) => {
-    assert.match(error.message, /Backend 'node' is unavailable/);
-    assert.match(error.message, /@tensorflow\/tfjs-node/);
-    assert.match(error.message, /not installed/);
-    return true;
-  });
-  assert.equal(tf.getBackend(), before, 'a failed request leaves the active backend alone');
 });
 
 test('an unknown backend name rejects clearly', async () => {

@@ -1,14 +1,16 @@
 /**
  * Backend selection for Node: TensorFlow's native library through `@tensorflow/tfjs-node` when it is
- * installed (an optional peer dependency), else the embedded WebAssembly backend, else plain
+ * installed and its addon loads (an optional dependency; `scripts/setup-native.sh` builds the addon
+ * against the TensorFlow C library of PyPI's tensorflow-cpu wheel), else the embedded WebAssembly backend, else plain
  * JavaScript (CPU). Also the one place that makes the runtime able to train:
  * {@link registerBackends} installs tfjs-core's gradients (its CommonJS build registers none),
  * HyperLab's gradients, and HyperLab's kernels for what the WASM backend lacks.
  *
  * ```ts
  * const info = await setBackend();      // 'auto'
- * info.name;                            // 'wasm' where tfjs-node is not installed
- * info.fallbacks;                       // [{ name: 'node', error: 'not installed …' }]
+ * info.name;                            // 'node' where tfjs-node's addon is built, else 'wasm'
+ * info.reason;                          // 'auto: using node (native, …), TensorFlow 2.15.1 C library …'
+ * info.fallbacks;                       // without tfjs-node: [{ name: 'node', error: 'not installed …' }]
  * ```
  *
  * @packageDocumentation
@@ -16,8 +18,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerGradients, type GradientsReport } from './gradients/register-gradients.js';
+import { registerGradients, registerHyperLabGradients, type GradientsReport } from './gradients/register-gradients.js';
 import { registerWasmKernels, type KernelInstallReport } from './kernels/wasm-kernels.js';
+import { availableParallelism } from 'node:os';
 
 /** The compute backends HyperLab selects between. `'node'` is tfjs-node (tfjs backend `'tensorflow'`). */
 export type BackendName = 'node' | 'wasm' | 'cpu';
@@ -104,22 +107,66 @@ function captureInitErrors(tfName: string): void {
   };
 }
 
-/** Loads tfjs-node if installed; returns why not otherwise. */
+let nativeModule = TFJS_NODE;
+
+/**
+ * Points the `node` backend's loader at another module name and returns the previous one. For
+ * tests: a name that does not resolve exercises the "not installed" path on a machine that has
+ * tfjs-node. Once tfjs-node has loaded, its `tensorflow` backend stays registered; `'auto'` and
+ * `'node'` still refuse it while the loader names a module that does not load.
+ */
+export function setNativeModuleName(name: string): string {
+  const previous = nativeModule;
+  nativeModule = name;
+  return previous;
+}
+
+/** Loads tfjs-node if installed (quietening TensorFlow's INFO lines); returns why not otherwise. */
 function loadTfjsNode(): string | undefined {
   try {
-    require.resolve(TFJS_NODE);
+    require.resolve(nativeModule);
   } catch {
-    return `not installed (optional peer dependency ${TFJS_NODE})`;
+    return `not installed (optional dependency ${nativeModule}; bash scripts/setup-native.sh builds it)`;
   }
+  // TensorFlow logs "oneDNN custom operations are on" and its CPU-feature line at INFO when the
+  // library loads; 2 keeps warnings and errors. A value the user set wins.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   try {
-    require(TFJS_NODE);
+    require(nativeModule);
   } catch (error) {
-    return `${TFJS_NODE} is installed but failed to load: ${message(error)}`;
+    return `${nativeModule} is installed but failed to load (bash scripts/setup-native.sh builds its addon): ${firstLine(message(error))}`;
   }
+  registerHyperLabGradients();
   if (tf.findBackendFactory(TFJS_NAME.node) == null) {
-    return `${TFJS_NODE} loaded but registered no '${TFJS_NAME.node}' backend (is it using another copy of @tensorflow/tfjs-core?)`;
+    return `${nativeModule} loaded but registered no '${TFJS_NAME.node}' backend (is it using another copy of @tensorflow/tfjs-core?)`;
   }
   return undefined;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0];
+}
+
+/** TensorFlow's version and intra-op thread count, when the active backend is tfjs-node's. */
+function nativeDetails(): { version?: string; threads: number } {
+  const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
+  const env = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  // TensorFlow's default intra-op pool is one thread per schedulable core.
+  const threads = Number.isInteger(env) && env > 0 ? env : availableParallelism();
+  return { version: binding?.TF_Version, threads };
+}
+
+/**
+ * Loads tfjs-node (as `setBackend('node')` would, without switching to it for good) and returns
+ * why the native backend is unavailable, or undefined when it can be used. The test helper uses
+ * this to run every core test on the native backend too where it is built.
+ */
+export function nativeBackendProblem(): string | undefined {
+  const active = tf.getBackend() as string | null;
+  const problem = loadTfjsNode();
+  // tfjs-node makes its backend the active one when it loads; keep the caller's.
+  if (active && tf.getBackend() !== active) void tf.setBackend(active);
+  return problem;
 }
 
 /** Tries to make `name` the active backend; returns the error text if it cannot. */
@@ -165,7 +212,10 @@ function wasmFlagsSync(): Pick<BackendInfo, 'simd' | 'threads'> {
 }
 
 function describe(name: BackendName, flags: Pick<BackendInfo, 'simd' | 'threads'>): string {
-  if (name === 'node') return 'TensorFlow C library via @tensorflow/tfjs-node';
+  if (name === 'node') {
+    const { version, threads } = nativeDetails();
+    return `TensorFlow ${version ?? '(version unknown)'} C library via @tensorflow/tfjs-node, ${threads} intra-op thread${threads === 1 ? '' : 's'}`;
+  }
   if (name === 'cpu') return 'plain JavaScript (CPU backend)';
   const simd = flags.simd ? 'SIMD' : 'no SIMD';
   const threads = flags.threads ? 'multithreading available' : 'single-threaded';
@@ -191,7 +241,7 @@ async function select(requested: BackendName | 'auto'): Promise<BackendInfo> {
     const skipped = fallbacks.map((f) => `${f.name} skipped: ${f.error}; `).join('');
     const reason =
       requested === 'auto'
-        ? `auto: ${skipped}using ${name}, ${describe(name, flags)}`
+        ? `auto: ${skipped}using ${name}${name === 'node' ? ' (native, the fastest backend present)' : ''}, ${describe(name, flags)}`
         : `requested explicitly: ${name}, ${describe(name, flags)}`;
     current = { name, requested, reason, ...flags, tfjsVersion: tf.version_core, fallbacks };
     return { ...current, fallbacks: [...fallbacks] };

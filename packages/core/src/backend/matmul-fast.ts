@@ -60,8 +60,10 @@ function run(backend: AnyBackend, backendName: string, name: string, inputs: tf.
   return out;
 }
 
+/** Frees a kernel's intermediate output. tfjs-node's kernels return engine-tracked `Tensor`s, which must be disposed as tensors. */
 function free(backend: AnyBackend, info: Info): void {
-  backend.disposeData(info.dataId);
+  if (info instanceof tf.Tensor) info.dispose();
+  else backend.disposeData(info.dataId);
 }
 
 function heap(backend: BackendWasm, info: Info): Float32Array {

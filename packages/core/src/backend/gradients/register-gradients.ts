@@ -27,6 +27,15 @@ const HYPERLAB_GRADIENTS: ReadonlyArray<{ config: tf.GradConfig; replace: boolea
 /** Registers tfjs-core's gradients where missing, then HyperLab's. Idempotent. */
 export function registerGradients(): GradientsReport {
   const tfjs = registerTfjsGradients();
+  return { tfjs, ...registerHyperLabGradients() };
+}
+
+/**
+ * (Re-)registers HyperLab's gradients over tfjs's where they supersede them. Also called after
+ * `@tensorflow/tfjs-node` loads: its `@tensorflow/tfjs` bundle registers its own copy of every
+ * tfjs gradient, replacing HyperLab's `Conv2D` one (which handles dilations).
+ */
+export function registerHyperLabGradients(): Pick<GradientsReport, 'hyperlab' | 'kept'> {
   const hyperlab: string[] = [];
   const kept: string[] = [];
   for (const { config, replace } of HYPERLAB_GRADIENTS) {
@@ -43,5 +52,5 @@ export function registerGradients(): GradientsReport {
     tf.registerGradient(config);
     hyperlab.push(config.kernelName);
   }
-  return { tfjs, hyperlab, kept };
+  return { hyperlab, kept };
 }
