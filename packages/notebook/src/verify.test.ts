@@ -51,6 +51,33 @@ test('verifyRecords: missing and extra records, renamed runs, config and seed di
   assert.deepEqual(changed.rows.filter((r) => r.status === 'drifted').map((r) => r.what), ['seed', 'config /config/lr']);
 });
 
+test('verifyRecords: a record re-run on another backend says so instead of reporting drift', () => {
+  const onWasm = record('a', { acc: 0.5, loss: 1 }, { backend: { name: 'wasm', reason: 'test' }, curves: { loss: { step: [0, 1], value: [2, 1] } } });
+  const onNode = record('a', { acc: 0.5000001, loss: 1 }, { backend: { name: 'node', reason: 'test' }, curves: { loss: { step: [0, 1], value: [2, 1.0000002] } } });
+  const v = verifyRecords([found(onWasm)], [found(onNode)]);
+  assert.equal(v.ok, false, 'another backend does not verify');
+  assert.deepEqual(v.rows.map((r) => [r.what, r.status]), [
+    ['content hash', 'differs'],
+    ['metric acc', 'other backend'],
+    ['metric loss', 'matched'],
+    ['curve loss', 'other backend'],
+    ['backend', 'other backend'],
+  ]);
+  assert.equal(v.rows.some((r) => r.status === 'drifted'), false, 'no false drift');
+  const text = formatVerification(v);
+  assert.match(text, /note: cell 1 "a": recorded on the wasm backend, re-run on node; .* not a drift.* Re-run on wasm .*%backend wasm/);
+  assert.match(text, /NOT verified: 0 of 1 matched; cell 1 "a" ran on another backend \(recorded on wasm, re-run on node\)\n$/);
+  assert.doesNotMatch(text, /drifted/);
+  // Within tolerance, another backend verifies (the backend row is informational).
+  const tolerant = verifyRecords([found(onWasm)], [found(onNode)], { rtol: 1e-5 });
+  assert.equal(tolerant.ok, true);
+  assert.equal(tolerant.rows.find((r) => r.what === 'backend')!.status, 'differs');
+  // A changed seed is drift on any backend.
+  const reseeded = verifyRecords([found(onWasm)], [found({ ...onNode, seed: 2 })]);
+  assert.deepEqual(reseeded.rows.filter((r) => r.status === 'drifted').map((r) => r.what), ['seed']);
+  assert.match(formatVerification(reseeded), /cell 1 "a" drifted \(seed\)/);
+});
+
 test('invalidRecords: stored values that are not run records are named by cell and JSON path', () => {
   const lines = invalidRecords([found({ schema: 'hyperlab.run/v1', name: 'x' }, 4)]);
   assert.ok(lines.length > 0);

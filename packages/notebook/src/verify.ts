@@ -6,13 +6,24 @@
  * A pair matches when the names agree and `compareRecords` says it matches (equal content hashes,
  * or equal config, seed and data with every metric and curve within `atol + rtol·|stored|`).
  * Verification passes when every pair matches and both sides have as many records.
+ *
+ * Records from different backends are not compared as drift: WASM, CPU and native TensorFlow
+ * round differently, so a pair recorded on one backend and re-run on another that differs only in
+ * its numbers is reported as `other backend` (with a note naming both backends), not `drifted`.
+ * It does not verify either: like is compared with like, so the fix is to re-run on the
+ * recorded backend (notebooks pin it with `%backend wasm`). Config, seed and data differences
+ * are drift whatever the backend.
  */
 import { compareRecords, validateRunRecord, type RecordComparison, type RunRecord } from '@hyperlab/core/runs';
 import type { FoundRunRecord } from './nbformat.js';
 import { formatNumber, formatTable } from './text-table.js';
 
-/** A row's verdict. `differs` is informational (a content hash or backend that differs within tolerance). */
-export type VerifyStatus = 'matched' | 'drifted' | 'missing' | 'extra' | 'differs';
+/**
+ * A row's verdict. `differs` is informational (a content hash or backend that differs within
+ * tolerance); `other backend` marks numbers that differ because the re-run used another backend
+ * than the recording (not a drift, not a verification either).
+ */
+export type VerifyStatus = 'matched' | 'drifted' | 'missing' | 'extra' | 'differs' | 'other backend';
 
 /** One line of the verify table. */
 export interface VerifyRow {
@@ -119,19 +130,29 @@ export function verifyRecords(stored: FoundRunRecord[], fresh: FoundRunRecord[],
     const fr = freshCheck.record;
     const comparison = compareRecords(sr, fr, options);
     const freshName = recordName(fr);
+    // Numbers from another backend are not expected to be equal: not drift, and not verified.
+    const otherBackend = !comparison.backend.same && !comparison.match;
+    const numeric = (status: string): VerifyStatus => (otherBackend && status === 'drifted' ? 'other backend' : statusOf(status));
     const sameName = run === freshName;
     if (!sameName) row('name', json(run), json(freshName), '', 'drifted');
     row('content hash', short(sr.contentHash), short(fr.contentHash), '', comparison.hashMatch ? 'matched' : 'differs');
     if (!comparison.integrity.stored) notes.push(`cell ${s.cellIndex} "${run}": the stored record's contentHash does not match its content (edited by hand?)`);
     for (const d of comparison.inputDiffs) row(d.path === '/seed' ? 'seed' : `data ${d.path}`, json(d.stored), json(d.fresh), '', 'drifted');
     for (const d of comparison.configDiffs) row(`config ${d.path}`, json(d.stored), json(d.fresh), '', 'drifted');
-    for (const m of comparison.metrics) row(`metric ${m.name}`, formatNumber(m.stored), formatNumber(m.fresh), formatNumber(m.absDiff), statusOf(m.status));
+    for (const m of comparison.metrics) row(`metric ${m.name}`, formatNumber(m.stored), formatNumber(m.fresh), formatNumber(m.absDiff), numeric(m.status));
     for (const c of comparison.curves) {
       const points = (r: RunRecord) => (r.curves[c.name] ? `${r.curves[c.name].step.length} points` : '—');
-      row(`curve ${c.name}`, points(sr), points(fr), formatNumber(c.maxAbsDiff), statusOf(c.status));
-      if (c.reason && c.status === 'drifted') notes.push(`cell ${s.cellIndex} "${run}" curve ${c.name}: ${c.reason}`);
+      row(`curve ${c.name}`, points(sr), points(fr), formatNumber(c.maxAbsDiff), numeric(c.status));
+      if (c.reason && c.status === 'drifted' && !otherBackend) notes.push(`cell ${s.cellIndex} "${run}" curve ${c.name}: ${c.reason}`);
     }
-    if (!comparison.backend.same) row('backend', comparison.backend.stored, comparison.backend.fresh, '', 'differs');
+    if (!comparison.backend.same) row('backend', comparison.backend.stored, comparison.backend.fresh, '', otherBackend ? 'other backend' : 'differs');
+    if (otherBackend) {
+      const { stored: was, fresh: now } = comparison.backend;
+      notes.push(
+        `cell ${s.cellIndex} "${run}": recorded on the ${was} backend, re-run on ${now}; different backends round differently, so differing numbers are not a drift, ` +
+          `and this run is not verified either. Re-run on ${was} to verify (pin it in the notebook with %backend ${was}).`,
+      );
+    }
     pairs.push({ stored: s, fresh: f, comparison, ok: comparison.match && sameName, rows: pairRows });
   }
   const ok = stored.length === fresh.length && pairs.every((p) => p.ok);
@@ -148,6 +169,8 @@ export function formatVerification(v: Verification): string {
     const f = (p.stored ?? p.fresh)!;
     if (!p.stored || !p.fresh) return `cell ${f.cellIndex} "${recordName(f.record)}" ${p.stored ? 'missing from the re-run' : 'extra in the re-run'}`;
     const bad = p.rows.filter((r) => ['drifted', 'missing', 'extra'].includes(r.status));
+    const backend = p.comparison?.backend;
+    if (bad.length === 0 && backend && !backend.same) return `cell ${f.cellIndex} "${recordName(f.record)}" ran on another backend (recorded on ${backend.stored}, re-run on ${backend.fresh})`;
     return `cell ${f.cellIndex} "${recordName(f.record)}" drifted (${bad.map((r) => r.what).join(', ') || 'content'})`;
   });
   const summary = v.ok
