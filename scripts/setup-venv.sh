@@ -21,8 +21,11 @@ specs="$(.venv/bin/jupyter kernelspec list)"
 grep -q ' hyperlab ' <<<"$specs" || { printf '%s\n' "$specs" >&2; echo "kernelspec hyperlab not visible to jupyter" >&2; exit 1; }
 # New notebooks open on the HyperLab kernel: the server's default kernel (what /api/kernelspecs
 # reports as "default", which JupyterLab preselects and starts for a new notebook).
-mkdir -p .venv/etc/jupyter/jupyter_server_config.d
-cat > .venv/etc/jupyter/jupyter_server_config.d/hyperlab.json <<'JSON'
+# (The environment's jupyter_server_config.json: the server reads only extension switches from
+# jupyter_server_config.d/.)
+rm -f .venv/etc/jupyter/jupyter_server_config.d/hyperlab.json
+mkdir -p .venv/etc/jupyter
+cat > .venv/etc/jupyter/jupyter_server_config.json <<'JSON'
 {
   "MappingKernelManager": { "default_kernel_name": "hyperlab" }
 }
