@@ -41,3 +41,6 @@ export * from './runs/index.js';
 
 // Adapters (parameter-efficient fine-tuning).
 export * from './adapters/index.js';
+
+// Continual learning (benchmarks, scenarios, strategies, metrics).
+export * from './continual/index.js';

@@ -1,0 +1,53 @@
+/**
+ * Learning without forgetting.
+ *
+ * Paper: Zhizhong Li, Derek Hoiem (2016), "Learning without Forgetting", ECCV, arXiv:1606.09282.
+ * As van de Ven & Tolias (2019, arXiv:1904.07734: `--replay=current --distill`): the current
+ * batch is also labelled by the model as it was after the previous experience (frozen), and the
+ * live model is distilled towards those soft targets at `temperature` (2) with the T² factor,
+ * over the previously active units (`distillation.ts`; the current model's softmax in the class
+ * scenario runs over all classes seen so far, the teacher's zero-padded).
+ *
+ * Weighting: without `alpha`, van de Ven's 1/t for the current loss and 1 − 1/t for the
+ * distillation (t = experiences so far); with `alpha`, Avalanche's CE + alpha·KD.
+ */
+import { disposeParams, type Params } from '../../params/params.js';
+import type { Strategy, StrategyContext } from '../strategy.js';
+import { concatRows, scaleWeights } from '../rows.js';
+import { hostLogits } from '../evaluation.js';
+import { snapshotParams } from './param-snapshot.js';
+import { currentDataWeight, previousModelRows } from './distillation.js';
+
+/** A strategy that keeps the previous model (for tests: its frozen params). */
+export interface PreviousModelStrategy extends Strategy {
+  /** The frozen copy of the params after the last experience (undefined before the first ends). */
+  readonly previous: Params | undefined;
+}
+
+/** The LwF strategy. */
+export function lwfStrategy(config: Record<string, unknown>, ctx: StrategyContext): PreviousModelStrategy {
+  const alpha = config.alpha as number | undefined;
+  let previous: Params | undefined;
+  return {
+    name: 'lwf',
+    config,
+    get previous() {
+      return previous;
+    },
+    async onBatch(rows, experience) {
+      if (!previous || experience === 0) return rows;
+      const teacher = await hostLogits(ctx.model, previous, rows.x, rows.n, ctx.rows.inputSize);
+      const current = alpha === undefined ? currentDataWeight(experience) : 1;
+      const distilled = previousModelRows(ctx, rows.x, rows.n, teacher, experience, alpha === undefined ? 1 - current : alpha);
+      return concatRows(scaleWeights(rows, current), distilled, ctx.rows.outputs);
+    },
+    afterExperience() {
+      if (previous) disposeParams(previous);
+      previous = snapshotParams(ctx.params);
+    },
+    dispose() {
+      if (previous) disposeParams(previous);
+      previous = undefined;
+    },
+  };
+}
