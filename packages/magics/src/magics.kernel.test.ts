@@ -100,10 +100,12 @@ describe('magics in a real kernel', () => {
   });
 
   it('a config error names the cell line and key, and the kernel keeps its state', async () => {
-    const { reply } = await kernel.client.execute(adapterCell('bad', 'lora', '\n  lora_alpha: 16'));
+    const { reply } = await kernel.client.execute(adapterCell('bad', 'lora', '\n  lora_alfa: 16'));
     assert.equal(reply.content.status, 'error');
     assert.equal(reply.content.ename, 'ConfigError');
-    assert.match(String(reply.content.evalue), /cell line 12: unknown key "lora_alpha" in adapter — did you mean "loraAlpha"\?/);
+    assert.match(String(reply.content.evalue), /cell line 12: unknown key "lora_alfa" in adapter — did you mean "loraAlpha"\?/);
+    const missing = await kernel.client.execute(adapterCell('bad', 'lora', '\n  r: ${nosuchrank}'));
+    assert.match(String(missing.reply.content.evalue), /cell line 12: \$\{nosuchrank\}: no notebook variable nosuchrank \(define it in a cell, or pass -p nosuchrank=VALUE to hyperlab run\)/);
     const traceback = (reply.content.traceback as string[]).join('\n');
     assert.doesNotMatch(traceback, /dist\//, 'no stack frames of the magic');
     const still = await kernel.client.execute('lora.name');
@@ -112,6 +114,19 @@ describe('magics in a real kernel', () => {
     assert.match(String(shape.reply.content.evalue), /cell line 3: model: the input width is 784 but sum-greater-than has 20 features per example/);
     const ref = await kernel.client.execute(adapterCell('bad', 'lora').replace(/model:\n  mlp: \[20, 32, 2\]/, 'model: nothere'));
     assert.match(String(ref.reply.content.evalue), /cell line 2: model: no run or variable named "nothere" \(runs so far: lora\)/);
+  });
+
+  it('${name} in a body takes a notebook variable (as hyperlab run -p injects them); snake_case keys are recorded camelCase', async () => {
+    await kernel.client.execute('const rank = 2; const alphaOf = { lora: 6 };');
+    const cell = adapterCell('interpolated', 'lora', '\n  r: ${rank}\n  lora_alpha: ${alphaOf.lora}').replace('epochs: 3', 'epochs: 1');
+    const { reply, iopub } = await kernel.client.execute(cell, { timeoutMs: 120_000 });
+    assert.equal(reply.content.status, 'ok', JSON.stringify(reply.content));
+    const [record] = records(iopub);
+    const adapter = record.config.adapter as Record<string, unknown>;
+    assert.equal(adapter.r, 2);
+    assert.equal(adapter.loraAlpha, 6);
+    assert.equal('lora_alpha' in adapter, false);
+    assert.equal(record.metrics.trainableParams, 2 * (20 + 32) + 32 * 2 + 2, 'rank 2 LoRA on layer 0 + the saved head');
   });
 
   it('%%experiment records the metrics a TypeScript cell ends with; %seed sets the seed', async () => {
@@ -133,8 +148,9 @@ describe('magics in a real kernel', () => {
     assert.equal(ia3.reply.content.status, 'ok', JSON.stringify(ia3.reply.content));
     const runs = await kernel.client.execute('%runs');
     const table = text(first(runs.iopub, 'display_data'));
-    assert.match(table, /^3 runs\nrun +magic +method/);
+    assert.match(table, /^4 runs\nrun +magic +method/);
     assert.match(table, /\nlora +adapter +lora/);
+    assert.match(table, /\ninterpolated +adapter +lora/);
     assert.match(table, /\nia3 +adapter +ia3/);
     assert.match(table, /\nexp +experiment/);
     const { iopub } = await kernel.client.execute('%compare lora ia3');
