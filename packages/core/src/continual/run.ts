@@ -146,6 +146,7 @@ export async function runContinual(options: RunContinualOptions): Promise<Contin
       strategy.beforeEvaluate?.(e.index);
       accuracies.push(await accuracyOver(model, params, e.test, rows.table(e.index), evalRange(benchmark, scenario, e.index, trained)));
     }
+    strategy.afterEvaluate?.();
     accuracies.forEach((a, j) => push(`exp${j}/accuracy`, step, a));
     return accuracies;
   };

@@ -73,6 +73,8 @@ export interface Strategy {
   afterExperience?(experience: number): Promise<void> | void;
   /** Called before the test set of experience j is evaluated (per-task adapters pick theirs). */
   beforeEvaluate?(experience: number): void;
+  /** Called after an evaluation of every experience (per-task adapters go back to the one in training). */
+  afterEvaluate?(): void;
   /** Frees the strategy's tensors. */
   dispose(): void;
 }

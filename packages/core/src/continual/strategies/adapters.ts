@@ -32,11 +32,17 @@ export function adaptersStrategy(config: Record<string, unknown>, ctx: StrategyC
     const name = taskAdapterName(e.index);
     addAdapter(ctx.model, ctx.params, { method: config.method, r: config.r, loraAlpha: config.loraAlpha, targetModules }, name, { rng: ctx.rng.fork(`adapter:${name}`) });
   }
+  let training = 0;
   return {
     name: 'adapters',
     config: { ...config, targetModules },
-    beforeExperience: (experience) => setActiveAdapters(ctx.model, [taskAdapterName(experience)]),
+    beforeExperience(experience) {
+      training = experience;
+      setActiveAdapters(ctx.model, [taskAdapterName(experience)]);
+    },
     beforeEvaluate: (experience) => setActiveAdapters(ctx.model, [taskAdapterName(experience)]),
+    // Evaluation may run inside an experience (evalEvery): the trained adapter must stay the trainable one.
+    afterEvaluate: () => setActiveAdapters(ctx.model, [taskAdapterName(training)]),
     dispose: () => undefined,
   };
 }
