@@ -72,6 +72,10 @@ test('verifyRecords: a record re-run on another backend says so instead of repor
   const tolerant = verifyRecords([found(onWasm)], [found(onNode)], { rtol: 1e-5 });
   assert.equal(tolerant.ok, true);
   assert.equal(tolerant.rows.find((r) => r.what === 'backend')!.status, 'differs');
+  // A config naming an earlier run's results differs too on another backend: not drift either.
+  const copied = verifyRecords([found({ ...onWasm, config: { lr: 0.1, fromRun: 'x1' } })], [found({ ...onNode, config: { lr: 0.1, fromRun: 'x2' } })]);
+  assert.equal(copied.rows.find((r) => r.what === 'config /config/fromRun')!.status, 'other backend');
+  assert.match(formatVerification(copied), /ran on another backend/);
   // A changed seed is drift on any backend.
   const reseeded = verifyRecords([found(onWasm)], [found({ ...onNode, seed: 2 })]);
   assert.deepEqual(reseeded.rows.filter((r) => r.status === 'drifted').map((r) => r.what), ['seed']);

@@ -11,8 +11,9 @@
  * round differently, so a pair recorded on one backend and re-run on another that differs only in
  * its numbers is reported as `other backend` (with a note naming both backends), not `drifted`.
  * It does not verify either: like is compared with like, so the fix is to re-run on the
- * recorded backend (notebooks pin it with `%backend wasm`). Config, seed and data differences
- * are drift whatever the backend.
+ * recorded backend (notebooks pin it with `%backend wasm`). Config differences count the same way
+ * (a config can name an earlier run's results, such as a copied model's weights fingerprint);
+ * seed and data differences are drift whatever the backend.
  */
 import { compareRecords, validateRunRecord, type RecordComparison, type RunRecord } from '@hyperlab/core/runs';
 import type { FoundRunRecord } from './nbformat.js';
@@ -138,7 +139,9 @@ export function verifyRecords(stored: FoundRunRecord[], fresh: FoundRunRecord[],
     row('content hash', short(sr.contentHash), short(fr.contentHash), '', comparison.hashMatch ? 'matched' : 'differs');
     if (!comparison.integrity.stored) notes.push(`cell ${s.cellIndex} "${run}": the stored record's contentHash does not match its content (edited by hand?)`);
     for (const d of comparison.inputDiffs) row(d.path === '/seed' ? 'seed' : `data ${d.path}`, json(d.stored), json(d.fresh), '', 'drifted');
-    for (const d of comparison.configDiffs) row(`config ${d.path}`, json(d.stored), json(d.fresh), '', 'drifted');
+    // A config can hold results of earlier runs (a model copied from a run: its id and weights
+    // fingerprint), which another backend changes too; on another backend that is not drift either.
+    for (const d of comparison.configDiffs) row(`config ${d.path}`, json(d.stored), json(d.fresh), '', otherBackend ? 'other backend' : 'drifted');
     for (const m of comparison.metrics) row(`metric ${m.name}`, formatNumber(m.stored), formatNumber(m.fresh), formatNumber(m.absDiff), numeric(m.status));
     for (const c of comparison.curves) {
       const points = (r: RunRecord) => (r.curves[c.name] ? `${r.curves[c.name].step.length} points` : '—');

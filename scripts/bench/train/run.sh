@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Training-step benchmark: HyperLab (@hyperlab/core on the WASM backend — the default — and on the
-# CPU backend for reference) against PyTorch on the CPU with the same thread count (1), same
-# workloads and shapes. Prints Markdown on stdout; progress goes to stderr.
+# Training-step benchmark: HyperLab (@hyperlab/core on the native backend — tfjs-node, when
+# scripts/setup-native.sh built it —, on the WASM backend, and on the CPU backend for reference)
+# against PyTorch on the CPU at 1 thread (tfjs-wasm's count) and at its default thread count (what
+# the native backend uses too), same workloads and shapes. Prints Markdown on stdout; progress goes
+# to stderr.
 # Usage: bash scripts/bench/train/run.sh [--quick]
 #
 # HyperLab side: packages/core/src/bench/train-workloads.ts (built into dist by this script).
@@ -36,6 +38,19 @@ bench=packages/core/dist/bench/train-workloads.js
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 started="$(date -u '+%Y-%m-%d %H:%M UTC')"
 
+native=0
+if (cd packages/core && TF_CPP_MIN_LOG_LEVEL=2 node -e "require('@tensorflow/tfjs-node')" 2>/dev/null); then native=1; fi
+torch_threads="$("$py" -c 'import torch; print(torch.get_num_threads())')"
+if [ "$native" = 1 ]; then
+  echo "run.sh: HyperLab native (tfjs-node) ..." >&2
+  node "$bench" --backend node --warmup "$warmup" --steps "$steps" --json >"$tmp/node.json"
+  echo "run.sh: HyperLab native, fast paths off ..." >&2
+  node "$bench" --backend node --baseline --warmup "$warmup" --steps "$steps" --json >"$tmp/node-before.json"
+  echo "run.sh: PyTorch ($torch_threads threads, its default) ..." >&2
+  "$py" "$here/torch_workloads.py" --threads "$torch_threads" --warmup "$warmup" --steps "$steps" >"$tmp/torch-default.json"
+else
+  echo "run.sh: no native backend (bash scripts/setup-native.sh builds it); its columns are left out" >&2
+fi
 echo "run.sh: HyperLab wasm ..." >&2
 node "$bench" --backend wasm --warmup "$warmup" --steps "$steps" --json >"$tmp/wasm.json"
 echo "run.sh: PyTorch (1 thread) ..." >&2
@@ -51,9 +66,9 @@ commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 dirty="$(git status --porcelain 2>/dev/null | grep -q . && echo ', with uncommitted changes' || true)"
 cpu_model="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 
-"$py" - "$tmp" <<PYEOF
+"$py" - "$tmp" "$native" <<PYEOF
 import json, sys, os
-tmp = sys.argv[1]
+tmp, native = sys.argv[1], sys.argv[2] == "1"
 load = lambda n: json.load(open(os.path.join(tmp, n)))
 wasm, before, torch = load("wasm.json"), load("wasm-before.json"), load("torch.json")
 cpu = {r["id"]: r for r in load("cpu-ab.json")["results"] + load("cpu-c.json")["results"]}
@@ -77,6 +92,23 @@ print("| workload | HyperLab wasm ms/step | HyperLab cpu ms/step | PyTorch ms/st
 print("| --- | ---: | ---: | ---: | ---: |")
 for k in "ABC":
     print(f"| {names[k]} | {W[k]['medianMs']:.1f} | {cpu[k]['medianMs']:.0f} | {T[k]['medianMs']:.1f} | {W[k]['medianMs']/T[k]['medianMs']:.2f}× |")
+if native:
+    N = {r["id"]: r for r in load("node.json")["results"]}
+    NB = {r["id"]: r for r in load("node-before.json")["results"]}
+    TD = {r["id"]: r for r in load("torch-default.json")["results"]}
+    nj, tdj = load("node.json"), load("torch-default.json")
+    print()
+    print(f"Native backend: {nj['reason']}. PyTorch at its default thread count: torch.set_num_threads({tdj['threads']}).")
+    print()
+    print(f"| workload | HyperLab native ms/step | native, fast paths off | PyTorch {tdj['threads']} threads ms/step | ratio native/PyTorch {tdj['threads']}t | HyperLab wasm ms/step | speed-up native/wasm |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for k in "ABC":
+        n, nb, td, w = N[k]["medianMs"], NB[k]["medianMs"], TD[k]["medianMs"], W[k]["medianMs"]
+        print(f"| {k} | {n:.1f} | {nb:.1f} | {td:.1f} | {n/td:.2f}× | {w:.1f} | {w/n:.2f}× |")
+    print()
+    print("Native checks: first-step loss native/PyTorch " + ", ".join(f"{k} {N[k]['firstLoss']:.4f}/{TD[k]['firstLoss']:.4f}" for k in "ABC")
+          + "; tensors leaked per timed run " + ", ".join(f"{k} {N[k]['leakedTensors']}" for k in "ABC")
+          + "; spread (min–max ms/step) " + "; ".join(f"{k} native {N[k]['minMs']:.1f}–{N[k]['maxMs']:.1f}, PyTorch {tdj['threads']}t {TD[k]['minMs']:.1f}–{TD[k]['maxMs']:.1f}" for k in "ABC") + ".")
 print()
 print("Before/after (HyperLab wasm; 'before' = the same build with the fast paths switched off, i.e. the previous code paths):")
 print()

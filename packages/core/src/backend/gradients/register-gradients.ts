@@ -1,11 +1,12 @@
 /**
  * Installs every gradient HyperLab trains with: tfjs-core's own (see `tfjs-gradients.ts` for why
- * they must be loaded by hand under CommonJS) plus HyperLab's additions — `Einsum` (tfjs has none)
- * and a `Conv2D` gradient that supports dilations.
+ * they must be loaded by hand under CommonJS) plus HyperLab's additions — `Einsum` (tfjs has none),
+ * a `Conv2D` gradient that supports dilations, and a `Relu` gradient that is one op on tfjs-node.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DGradConfig } from './conv2d-grad.js';
 import { einsumGradConfig } from './einsum-grad.js';
+import { registerReluGradKernel, reluGradConfig } from './relu-grad.js';
 import { registerTfjsGradients, type GradientInstallReport } from './tfjs-gradients.js';
 
 /** What {@link registerGradients} did. */
@@ -22,6 +23,7 @@ export interface GradientsReport {
 const HYPERLAB_GRADIENTS: ReadonlyArray<{ config: tf.GradConfig; replace: boolean }> = [
   { config: einsumGradConfig, replace: false },
   { config: conv2DGradConfig, replace: true },
+  { config: reluGradConfig, replace: true },
 ];
 
 /** Registers tfjs-core's gradients where missing, then HyperLab's. Idempotent. */
@@ -36,6 +38,7 @@ export function registerGradients(): GradientsReport {
  * tfjs gradient, replacing HyperLab's `Conv2D` one (which handles dilations).
  */
 export function registerHyperLabGradients(): Pick<GradientsReport, 'hyperlab' | 'kept'> {
+  registerReluGradKernel();
   const hyperlab: string[] = [];
   const kept: string[] = [];
   for (const { config, replace } of HYPERLAB_GRADIENTS) {
