@@ -70,7 +70,7 @@ fail() { echo "$*"; return 1; }
 
 check_platform() {
   [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] || fail "needs Linux x86_64 (the wheels are manylinux x86_64), this is $(uname -s)-$(uname -m)" || return
-  local include; include="$(cd "$(dirname "$(command -v node)")/.." && pwd)/include/node"
+  local include; include="$(node -p "require('path').resolve(process.execPath, '../../include/node')")"
   [ -f "$include/node_api.h" ] || fail "Node's C headers are not in $include (install Node with headers, e.g. the nodesource deb)" || return
   nodedir="$(dirname "$(dirname "$include")")"
   local tool
