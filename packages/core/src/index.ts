@@ -11,7 +11,7 @@ export * from './params/params.js';
 export * from './nn/module.js';
 
 // Backends, kernels and gradients.
-export { BACKEND_NAMES, backendInfo, registerBackends, setBackend, type BackendInfo, type BackendName, type BackendSetupReport } from './backend/backend.js';
+export { BACKEND_NAMES, backendInfo, nativeBackendProblem, registerBackends, setBackend, type BackendInfo, type BackendName, type BackendSetupReport } from './backend/backend.js';
 
 // Modules.
 export * from './nn/init.js';

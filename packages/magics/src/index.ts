@@ -1,5 +1,5 @@
 /**
- * @hyperlab/magics — experiment magics for the HyperLab kernel: `%%adapter`, `%%experiment`,
+ * @hyperlab/magics — experiment magics for the HyperLab kernel: `%%adapter`, `%%continual`, `%%experiment`,
  * `%seed`, `%backend`, `%runs`, `%compare`. The kernel loads this package at start
  * (`HYPERLAB_EXTENSIONS`); elsewhere, `%load_ext @hyperlab/magics`.
  *
@@ -7,6 +7,7 @@
  */
 import type { Magic, MagicRegistry } from '@hyperlab/kernel/magics';
 import { adapterMagic } from './magics/adapter.js';
+import { continualMagic } from './magics/continual.js';
 import { backendMagic } from './magics/backend.js';
 import { compareMagic } from './magics/compare.js';
 import { experimentCellMagic } from './magics/experiment.js';
@@ -15,7 +16,7 @@ import { runsMagic } from './magics/runs.js';
 import { seedMagic } from './magics/seed.js';
 
 /** Every magic of this package. */
-export const MAGICS: readonly Magic[] = [adapterMagic, experimentCellMagic, seedMagic, backendMagic, runsMagic, compareMagic, magicTemplatesMagic, liveRateMagic, reportMagic];
+export const MAGICS: readonly Magic[] = [adapterMagic, continualMagic, experimentCellMagic, seedMagic, backendMagic, runsMagic, compareMagic, magicTemplatesMagic, liveRateMagic, reportMagic];
 
 /** Adds this package's magics to a kernel's registry (what `%load_ext` calls). */
 export function registerMagics(registry: MagicRegistry): void {
@@ -25,6 +26,8 @@ export function registerMagics(registry: MagicRegistry): void {
 export { currentSeed } from './magics/seed.js';
 export { MAGICS_MIME } from './magics/frontend.js';
 export { type AdapterRun, type AdapterMagicConfig, adapterMagicSchema, ADAPTER_TEMPLATE } from './magics/adapter.js';
+export { type ContinualRun, type ContinualMagicConfig, continualMagicSchema, CONTINUAL_TEMPLATE } from './magics/continual.js';
+export { heatmapBundle, type HeatmapFigure } from './figures/heatmap.js';
 export { type ExperimentRun, outcomeOf } from './magics/experiment.js';
 export { experimentMagic, experimentMagics, type ExperimentMagicSpec, type ExperimentContext, type ExperimentOutcome } from './experiment-magic.js';
 export { ConfigError, parseYamlBody, validateBody, type ConfigIssue, type JsonSchema } from './config/yaml-config.js';

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { launchKernel, streamText, first, type LaunchedKernel, type Message } from '@hyperlab/kernel';
 import { RUN_RECORD_MIME, validateRunRecord, type RunRecord } from '@hyperlab/core/runs';
+import { nativeBackendProblem } from '@hyperlab/core';
 
 const adapterCell = (name: string, method: string, extra = ''): string => `%%adapter --as ${name}
 model:
@@ -50,7 +51,7 @@ describe('magics in a real kernel', () => {
 
   it('the kernel loads @hyperlab/magics at start', async () => {
     const out = streamText((await kernel.client.execute('%lsmagic')).iopub, 'stdout');
-    for (const name of ['%%adapter', '%%experiment', '%seed', '%backend', '%runs', '%compare']) assert.ok(out.includes(name), `${name} in ${out}`);
+    for (const name of ['%%adapter', '%%continual', '%%experiment', '%seed', '%backend', '%runs', '%compare']) assert.ok(out.includes(name), `${name} in ${out}`);
   });
 
   it('%%adapter trains with live output and ends with a valid run record and a typed variable', async () => {
@@ -74,7 +75,7 @@ describe('magics in a real kernel', () => {
     assert.equal((lora.config.adapter as Record<string, unknown>).method, 'lora');
     assert.equal((lora.config.adapter as Record<string, unknown>).loraAlpha, 8, 'defaults are recorded');
     assert.equal(lora.seed, 0);
-    assert.equal(lora.backend.name, 'wasm');
+    assert.equal(lora.backend.name, nativeBackendProblem() === undefined ? 'node' : 'wasm', "what setBackend('auto') picks");
     assert.equal(lora.metrics.steps, 39);
     assert.ok((lora.metrics.accuracy as number) > 0.6, `accuracy ${lora.metrics.accuracy}`);
     assert.deepEqual(lora.curves['test/accuracy'].step, [0, 13, 26, 39]);
@@ -129,6 +130,55 @@ describe('magics in a real kernel', () => {
     assert.equal(record.metrics.trainableParams, 2 * (20 + 32) + 32 * 2 + 2, 'rank 2 LoRA on layer 0 + the saved head');
   });
 
+  it('%%continual: a live accuracy-matrix heatmap filled row by row, a record with the whole matrix, a typed variable', async () => {
+    const cell = `%%continual --as stream
+benchmark:
+  name: split-mnist
+  train: 120
+  test: 60
+scenario: class
+model:
+  mlp: [784, 32, 10]
+strategy:
+  name: replay
+  mem_size: 100
+train:
+  iterations: 20
+  batch_size: 32
+  evalEvery: 10
+`;
+    const { reply, iopub } = await kernel.client.execute(cell, { timeoutMs: 180_000 });
+    assert.equal(reply.content.status, 'ok', JSON.stringify(reply.content));
+    const data = (m: Message): Record<string, any> => m.content.data as Record<string, any>;
+    const heatmap = iopub.find((m) => m.header.msg_type === 'display_data' && data(m)['application/vnd.plotly.v1+json']?.data?.[0]?.type === 'heatmap');
+    assert.ok(heatmap, 'a heatmap');
+    const id = (heatmap.content.transient as { display_id: string }).display_id;
+    const updates = iopub.filter((m) => m.header.msg_type === 'update_display_data' && (m.content.transient as { display_id: string }).display_id === id);
+    const last = data(updates.at(-1)!)['application/vnd.plotly.v1+json'].data[0].z as Array<Array<number | null>>;
+    assert.equal(last.length, 5);
+    assert.ok(last.every((row) => row.every((v) => typeof v === 'number')), 'every row filled at the end');
+    assert.match(String(data(updates.at(-1)!)['image/svg+xml']), /^<svg/);
+    const [record] = records(iopub);
+    assert.deepEqual(validateRunRecord(record).errors, []);
+    assert.equal(record.config.magic, 'continual');
+    assert.equal((record.config.strategy as Record<string, unknown>).memSize, 100, 'mem_size recorded as memSize');
+    assert.equal((record.config.train as Record<string, unknown>).batchSize, 32);
+    assert.deepEqual(Object.keys(record.curves).filter((k) => k.startsWith('matrix/')).sort(), ['matrix/exp0', 'matrix/exp1', 'matrix/exp2', 'matrix/exp3', 'matrix/exp4']);
+    assert.equal(record.metrics.steps, 100);
+    const matrix = await kernel.client.execute('console.log(JSON.stringify({ m: stream.matrix, acc: stream.metrics.acc, bwt: stream.metrics.bwt }))');
+    const value = JSON.parse(streamText(matrix.iopub, 'stdout')) as { m: number[][]; acc: number; bwt: number };
+    for (let j = 0; j < 5; j++) assert.deepEqual(record.curves[`matrix/exp${j}`].value.map(Number), value.m.map((row) => row[j]), `column ${j} of R is in the record`);
+    const acc = value.m[4].reduce((a, b) => a + b, 0) / 5;
+    assert.ok(Math.abs(acc - value.acc) < 1e-9, 'ACC is the mean of the last row');
+    const bwt = [0, 1, 2, 3].reduce((sum, j) => sum + value.m[4][j] - value.m[j][j], 0) / 4;
+    assert.ok(Math.abs(bwt - value.bwt) < 1e-9, 'BWT from R');
+    assert.ok(Math.abs((record.metrics['Top1_Acc_Stream/eval_phase/test_stream'] as number) - value.acc) < 1e-12, "Avalanche's pooled stream accuracy (equal test sizes)");
+    const typed = await kernel.client.execute('const rows: number = stream.matrix.length; rows');
+    assert.equal(text(first(typed.iopub, 'execute_result')), '5');
+    const bad = await kernel.client.execute(cell.replace('mlp: [784, 32, 10]', 'mlp: [784, 32, 2]'));
+    assert.match(String(bad.reply.content.evalue), /cell line 8: model: the output width is 2 but class-incremental split-mnist with 5 experiences needs 10/);
+  });
+
   it('%%experiment records the metrics a TypeScript cell ends with; %seed sets the seed', async () => {
     const seed = await kernel.client.execute('%seed 7');
     assert.equal(streamText(seed.iopub, 'stdout'), 'Seed: 7\n');
@@ -148,7 +198,7 @@ describe('magics in a real kernel', () => {
     assert.equal(ia3.reply.content.status, 'ok', JSON.stringify(ia3.reply.content));
     const runs = await kernel.client.execute('%runs');
     const table = text(first(runs.iopub, 'display_data'));
-    assert.match(table, /^4 runs\nrun +magic +method/);
+    assert.match(table, /^5 runs\nrun +magic +method/);
     assert.match(table, /\nlora +adapter +lora/);
     assert.match(table, /\ninterpolated +adapter +lora/);
     assert.match(table, /\nia3 +adapter +ia3/);

@@ -115,13 +115,14 @@ export function renderHeatmapSvg(figure: HeatmapFigure): string {
 export function heatmapBundle(figure: HeatmapFigure): Record<string, unknown> {
   const format = figure.format ?? percent;
   const width = Math.max(...figure.y.map((l) => l.length), 4);
+  const column = Math.max(6, ...figure.x.map((l) => l.length + 2));
   const rows = figure.y.map((label, i) => `${label.padEnd(width)}  ${figure.x.map((_, j) => {
     const v = figure.z[i]?.[j] ?? null;
-    return (v === null ? '·' : format(v)).padStart(6);
+    return (v === null ? '·' : format(v)).padStart(column);
   }).join('')}`);
   return {
     'application/vnd.plotly.v1+json': heatmapPlotlyJson(figure),
     'image/svg+xml': renderHeatmapSvg(figure),
-    'text/plain': [`${figure.title}`, `${''.padEnd(width)}  ${figure.x.map((l) => l.padStart(6)).join('')}`, ...rows].join('\n'),
+    'text/plain': [`${figure.title}`, `${''.padEnd(width)}  ${figure.x.map((l) => l.padStart(column)).join('')}`, ...rows].join('\n'),
   };
 }
