@@ -175,6 +175,16 @@ train:
     assert.ok(Math.abs((record.metrics['Top1_Acc_Stream/eval_phase/test_stream'] as number) - value.acc) < 1e-12, "Avalanche's pooled stream accuracy (equal test sizes)");
     const typed = await kernel.client.execute('const rows: number = stream.matrix.length; rows');
     assert.equal(text(first(typed.iopub, 'execute_result')), '5');
+    const naive = await kernel.client.execute(cell.replace('--as stream', '--as naive').replace('name: replay\n  mem_size: 100', 'name: naive'), { timeoutMs: 180_000 });
+    assert.equal(naive.reply.content.status, 'ok', JSON.stringify(naive.reply.content));
+    const compared = await kernel.client.execute('%compare stream naive');
+    const plots = compared.iopub.filter((m) => m.header.msg_type === 'display_data').map((m) => data(m)['application/vnd.plotly.v1+json']).filter(Boolean);
+    const bars = plots.find((p) => p.data[0].type === 'bar');
+    assert.ok(bars, 'ACC/BWT/FWT/forgetting bars');
+    assert.deepEqual(bars.data.map((t: { name: string }) => t.name), ['stream', 'naive']);
+    assert.deepEqual(bars.data[0].x, ['ACC', 'BWT', 'FWT', 'FORGETTING']);
+    assert.equal(bars.data[0].y[0], value.acc);
+    assert.deepEqual(plots.filter((p) => p.data[0].type === 'scatter').map((p) => p.layout.title.text), ['test/accuracy', 'train/loss']);
     const bad = await kernel.client.execute(cell.replace('mlp: [784, 32, 10]', 'mlp: [784, 32, 2]'));
     assert.match(String(bad.reply.content.evalue), /cell line 8: model: the output width is 2 but class-incremental split-mnist with 5 experiences needs 10/);
   });
@@ -198,7 +208,7 @@ train:
     assert.equal(ia3.reply.content.status, 'ok', JSON.stringify(ia3.reply.content));
     const runs = await kernel.client.execute('%runs');
     const table = text(first(runs.iopub, 'display_data'));
-    assert.match(table, /^5 runs\nrun +magic +method/);
+    assert.match(table, /^6 runs\nrun +magic +method/);
     assert.match(table, /\nlora +adapter +lora/);
     assert.match(table, /\ninterpolated +adapter +lora/);
     assert.match(table, /\nia3 +adapter +ia3/);

@@ -1,11 +1,12 @@
 /**
  * `%compare A B … [--curve NAME]`: runs side by side — their curves overlaid (one figure per
  * curve: by default test accuracy and training loss when the runs have them), their metrics, and
- * every config key whose value differs.
+ * every config key whose value differs. Continual runs also get ACC/BWT/FWT/forgetting bars.
  */
 import type { LineMagic } from '@hyperlab/kernel/magics';
 import { jsonDiffs } from '@hyperlab/core/runs';
 import { figureBundle, type LineFigure } from '../figures/figure.js';
+import { barBundle, type BarFigure } from '../figures/bars.js';
 import { asDisplay } from '../figures/live.js';
 import { closest, UsageError } from '../config/yaml-config.js';
 import { formatMetric } from '../run-card.js';
@@ -50,6 +51,18 @@ export function curveFigure(runs: SessionRun[], curve: string): LineFigure {
   };
 }
 
+/** The continual-learning summary metrics, in the order the bars show them. */
+const CONTINUAL_METRICS = ['acc', 'bwt', 'fwt', 'forgetting'];
+
+/** ACC, BWT, FWT and forgetting of continual runs as grouped bars (a group per metric). */
+export function continualBars(runs: SessionRun[]): BarFigure {
+  const value = (run: SessionRun, name: string): number => {
+    const v = run.record.metrics[name];
+    return typeof v === 'number' ? v : Number(v);
+  };
+  return { title: 'continual learning: ACC, BWT, FWT, forgetting', yTitle: 'accuracy (fraction)', categories: CONTINUAL_METRICS.map((m) => m.toUpperCase()), series: runs.map((r) => ({ name: r.name, values: CONTINUAL_METRICS.map((m) => value(r, m)) })) };
+}
+
 /** `%compare`. */
 export const compareMagic: LineMagic = {
   kind: 'line',
@@ -83,6 +96,7 @@ export const compareMagic: LineMagic = {
       }
     }
     const chosen = curves.length ? curves : DEFAULT_CURVES.filter((c) => common.includes(c)).concat(common.length && !DEFAULT_CURVES.some((c) => common.includes(c)) ? [common[0]] : []);
+    if (runs.every((r) => r.magic === 'continual')) ctx.display(asDisplay(barBundle(continualBars(runs))));
     for (const curve of chosen) ctx.display(asDisplay(figureBundle(curveFigure(runs, curve))));
     ctx.display(asDisplay(tableBundle(metricTable(runs), 'Metrics')));
     const diffs = configDiffTable(runs);

@@ -313,7 +313,7 @@ async function runStream(
     error.stack = `${error.name}: ${error.message}`;
     throw error;
   }
-  const recordCurves: Record<string, { step: number[]; value: number[] }> = { 'train/loss': result.curves.loss ?? loss };
+  const recordCurves: Record<string, { step: number[]; value: number[] }> = { 'train/loss': result.curves.loss ?? loss, 'test/accuracy': streamAccuracy(result, n) };
   result.matrix[0].forEach((_, j) => {
     recordCurves[`matrix/exp${j}`] = { step: result.matrix.map((_, i) => i), value: result.matrix.map((row) => row[j]) };
     recordCurves[`test/accuracy/exp${j}`] = result.curves[`exp${j}/accuracy`] ?? accuracy[j];
@@ -349,6 +349,18 @@ async function runStream(
     timings: { totalMs: result.timings.totalMs, msPerStep: result.timings.msPerStep },
     value,
   };
+}
+
+/** Mean test accuracy over all experiences at each evaluation: how the whole stream fares during training. */
+function streamAccuracy(result: Core.ContinualResult, n: number): { step: number[]; value: number[] } {
+  const first = result.curves['exp0/accuracy'];
+  if (!first) return { step: [], value: [] };
+  const value = first.step.map((_, k) => {
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += result.curves[`exp${j}/accuracy`].value[k];
+    return sum / n;
+  });
+  return { step: [...first.step], value };
 }
 
 /** The `%%continual` cell magic. */
