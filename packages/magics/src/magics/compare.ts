@@ -95,8 +95,11 @@ export const compareMagic: LineMagic = {
         throw new UsageError(`%compare (cell line ${ctx.line}): no run has a curve "${curve}" (curves: ${all.join(', ') || 'none'})`);
       }
     }
-    const chosen = curves.length ? curves : DEFAULT_CURVES.filter((c) => common.includes(c)).concat(common.length && !DEFAULT_CURVES.some((c) => common.includes(c)) ? [common[0]] : []);
-    if (runs.every((r) => r.magic === 'continual')) ctx.display(asDisplay(barBundle(continualBars(runs))));
+    const continual = runs.every((r) => r.magic === 'continual');
+    // Continual runs: the bars say what the loss curves would, in far less space.
+    const defaults = continual ? ['test/accuracy'] : DEFAULT_CURVES;
+    const chosen = curves.length ? curves : defaults.filter((c) => common.includes(c)).concat(common.length && !defaults.some((c) => common.includes(c)) ? [common[0]] : []);
+    if (continual) ctx.display(asDisplay(barBundle(continualBars(runs))));
     for (const curve of chosen) ctx.display(asDisplay(figureBundle(curveFigure(runs, curve))));
     ctx.display(asDisplay(tableBundle(metricTable(runs), 'Metrics')));
     const diffs = configDiffTable(runs);
