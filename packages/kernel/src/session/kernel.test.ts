@@ -155,6 +155,25 @@ describe('a running kernel', () => {
     assert.equal((first(after.iopub, 'execute_result')?.content.data as Record<string, string>)['text/plain'], "'still here'");
   });
 
+  test('an interrupt that arrives while the cell is still compiling stops it before it starts', async () => {
+    // A fresh kernel's first cell waits for the language worker (TypeScript loads in ~0.5 s):
+    // an interrupt 20 ms after the request lands in that window. Before this was handled, the
+    // interrupt was dropped and the loop then ran forever.
+    const fresh = await launchKernel({ cwd: notebookDir });
+    try {
+      const running = fresh.client.execute('while (true) {}', { timeoutMs: 20_000 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await fresh.client.request('control', 'interrupt_request', {});
+      const { reply } = await running;
+      assert.equal(reply.content.status, 'error');
+      assert.equal(reply.content.ename, 'KeyboardInterrupt');
+      const next = await fresh.client.execute('40 + 2');
+      assert.equal((first(next.iopub, 'execute_result')?.content.data as Record<string, string>)['text/plain'], '42', 'the next cell runs (the interrupt was used up)');
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
   test('interrupt_request ends an awaited promise that never settles', async () => {
     const running = kernel.client.execute('await new Promise(() => {});');
     await new Promise((resolve) => setTimeout(resolve, 300));

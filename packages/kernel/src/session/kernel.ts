@@ -50,6 +50,14 @@ interface CellOutcome {
 }
 
 /** A running kernel. */
+/** The outcome of a cell interrupted before it started running. */
+const INTERRUPTED_BEFORE_START: CellOutcome = {
+  status: 'error',
+  ename: 'KeyboardInterrupt',
+  evalue: 'interrupted before the cell started running',
+  traceback: ['\x1b[1;31mKeyboardInterrupt\x1b[0m: interrupted before the cell started running'],
+};
+
 export class Kernel {
   readonly session = crypto.randomUUID();
   private readonly sockets: KernelSockets;
@@ -71,6 +79,10 @@ export class Kernel {
   private currentSilent = false;
   private previousDir: string | undefined;
   private shuttingDown = false;
+  /** An execute_request is being handled (compiling, checking or running). */
+  private executing = false;
+  /** An interrupt arrived while the cell was not yet running (compiling or type-checking): it stops the cell before it starts. */
+  private interruptPending = false;
 
   constructor(private readonly options: KernelOptions) {
     this.sockets = options.sockets;
@@ -228,10 +240,15 @@ export class Kernel {
     this.currentAllowStdin = Boolean(content.allow_stdin);
     this.currentSilent = silent;
     let outcome: CellOutcome;
+    this.executing = true;
+    this.interruptPending = false;
     try {
       outcome = await this.runCell(code, count, silent, message);
     } catch (error) {
       outcome = { status: 'error', ename: 'KernelError', evalue: (error as Error).message, traceback: [String((error as Error).stack)] };
+    } finally {
+      this.executing = false;
+      this.interruptPending = false;
     }
     if (storeHistory && code.trim() !== '') {
       const problem = this.history.append(count, code);
@@ -275,6 +292,7 @@ export class Kernel {
       return { status: 'ok', payload: [{ source: 'page', data, start: 0 }] };
     }
     if (parsed.kind === 'cell-magic') {
+      if (this.interruptPending) return INTERRUPTED_BEFORE_START;
       const done = await this.executor.run({ type: 'cell-magic', name: parsed.name, args: parsed.args, body: parsed.body, bodyLine: parsed.bodyLine, silent, executionCount: count });
       return this.finish(done, message, count, silent);
     }
@@ -306,6 +324,7 @@ export class Kernel {
         };
       }
     }
+    if (this.interruptPending) return INTERRUPTED_BEFORE_START;
     const running = this.executor.run({ type: 'run', js: compiled.cell.js, filename, declared: compiled.cell.declared, hasValue: compiled.cell.hasValue, silent, executionCount: count });
     const [done, diagnostics] = await Promise.all([running, checking]);
     if (this.mode === 'warn' && diagnostics.length && !silent) {
@@ -529,7 +548,12 @@ export class Kernel {
   async interrupt(): Promise<void> {
     this.pendingInput?.reject(Object.assign(new Error('Interrupted while waiting for input'), { name: 'KeyboardInterrupt' }));
     this.pendingInput = undefined;
-    if (!this.executor.busy) return;
+    if (!this.executor.busy) {
+      // Still compiling or type-checking: the cell must not start (as IPython raises
+      // KeyboardInterrupt wherever the cell is).
+      if (this.executing) this.interruptPending = true;
+      return;
+    }
     try {
       await this.executor.interrupt();
     } catch (error) {
