@@ -8,7 +8,7 @@
  * Appends one JSON line per (strategy, scenario, seed) to --out as it goes, and skips the ones
  * already there, so an interrupted run resumes.
  *
- * Usage: node bench.js [--quick] [--seeds N] [--backend auto|node|wasm|cpu] [--out FILE] [--only a,b]
+ * Usage: node bench.js [--quick] [--seeds N] [--first-seed K] [--backend auto|node|wasm|cpu] [--out FILE] [--only a,b]
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -19,6 +19,8 @@ const flag = (name) => args.includes(name);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const quick = flag('--quick');
 const seeds = Number(option('--seeds', quick ? '1' : '5'));
+// --first-seed K runs seeds K … K+seeds−1 (so two processes can share a machine's cores).
+const firstSeed = Number(option('--first-seed', '1'));
 const backend = option('--backend', 'auto');
 const out = option('--out', path.join(__dirname, 'results', quick ? 'quick.jsonl' : 'full.jsonl'));
 const only = option('--only', '');
@@ -58,7 +60,7 @@ function done() {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const finished = done();
   const benchmarkOptions = quick ? { train: 500, test: 300 } : {};
-  for (let seed = 1; seed <= seeds; seed++) {
+  for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
     const benchmark = core.splitMnist({ seed, returnTaskId: true, ...benchmarkOptions });
     for (const scenario of SCENARIOS) {
       for (const strategy of STRATEGIES) {

@@ -3,7 +3,7 @@
 # replay and DGR+distill in the task, domain and class scenarios, several seeds. Raw results are
 # appended to a JSONL file as they finish (re-running resumes); the table goes to docs/continual.md
 # (with --quick: to stdout only). Progress on stderr.
-# Usage: bash scripts/bench/continual/run.sh [--quick] [--seeds N] [--backend auto|node|wasm|cpu] [--only None,EWC]
+# Usage: bash scripts/bench/continual/run.sh [--quick] [--seeds N] [--first-seed K] [--backend auto|node|wasm|cpu] [--only None,EWC]
 # Full run: 7 strategies × 3 scenarios × N seeds of 5 × 2000 iterations; --quick: 30 iterations, 500 images per task, 1 seed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,7 +14,7 @@ quick=""; pass=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=--quick ;;
-    --seeds|--backend|--only|--out) pass+=("$1" "$2"); shift ;;
+    --seeds|--first-seed|--backend|--only|--out) pass+=("$1" "$2"); shift ;;
     *) echo "usage: run.sh [--quick] [--seeds N] [--backend auto|node|wasm|cpu] [--only LABELS] [--out FILE]" >&2; exit 2 ;;
   esac
   shift
