@@ -44,3 +44,6 @@ export * from './adapters/index.js';
 
 // Continual learning (benchmarks, scenarios, strategies, metrics).
 export * from './continual/index.js';
+
+// Hypernetworks (generated Params, MIP, continual regulariser, generated adapters).
+export * from './hyper/index.js';

@@ -133,6 +133,8 @@ export async function runContinual(options: RunContinualOptions): Promise<Contin
     ...(signal ? { signal } : {}),
   };
   const strategy = STRATEGY_FACTORIES[strategyConfig.name](strategyConfig, ctx);
+  // What trains and is evaluated: the classifier, unless the strategy generates its params.
+  const trainee = strategy.trainee ?? { model, params };
 
   const curves: ContinualResult['curves'] = { loss: { step: [], value: [] } };
   const push = (name: string, step: number, value: number): void => {
@@ -144,7 +146,7 @@ export async function runContinual(options: RunContinualOptions): Promise<Contin
     const accuracies: number[] = [];
     for (const e of experiences) {
       strategy.beforeEvaluate?.(e.index);
-      accuracies.push(await accuracyOver(model, params, e.test, rows.table(e.index), evalRange(benchmark, scenario, e.index, trained)));
+      accuracies.push(await accuracyOver(trainee.model, trainee.params, e.test, rows.table(e.index), evalRange(benchmark, scenario, e.index, trained)));
     }
     strategy.afterEvaluate?.();
     accuracies.forEach((a, j) => push(`exp${j}/accuracy`, step, a));
@@ -172,8 +174,8 @@ export async function runContinual(options: RunContinualOptions): Promise<Contin
       const positions = minibatchPositions(pool.indices.length, trainOptions.batchSize, steps, rng.fork(`shuffle:${i}`));
       const stepBase = globalStep;
       const result = await train({
-        model,
-        params,
+        model: trainee.model,
+        params: trainee.params,
         loss,
         data: async function* () {
           for (const p of positions) {

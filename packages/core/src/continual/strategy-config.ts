@@ -9,7 +9,7 @@
 import { configJsonSchema, fields, validateConfig, type ConfigSchema, type FieldSpec } from '../adapters/config.js';
 
 /** The strategies. */
-export const STRATEGY_NAMES = ['naive', 'joint', 'cumulative', 'ewc', 'online-ewc', 'si', 'mas', 'lwf', 'replay', 'agem', 'gdumb', 'generative-replay', 'adapters'] as const;
+export const STRATEGY_NAMES = ['naive', 'joint', 'cumulative', 'ewc', 'online-ewc', 'si', 'mas', 'lwf', 'replay', 'agem', 'gdumb', 'generative-replay', 'adapters', 'hnet'] as const;
 
 /** A strategy's name. */
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
@@ -23,6 +23,7 @@ export interface StrategyConfig {
 const nonNegative = (def?: number): FieldSpec => ({ expected: 'a number ≥ 0', check: (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, default: def, json: { type: 'number', minimum: 0 } });
 const positive = (def?: number): FieldSpec => ({ expected: 'a number > 0', check: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0, default: def, json: { type: 'number', exclusiveMinimum: 0 } });
 const unitInterval = (def?: number): FieldSpec => ({ expected: 'a number in [0, 1]', check: (v) => typeof v === 'number' && v >= 0 && v <= 1, default: def, json: { type: 'number', minimum: 0, maximum: 1 } });
+const positiveIntList = (def: number[]): FieldSpec => ({ expected: 'an array of positive integers', check: (v) => Array.isArray(v) && v.every((n) => Number.isInteger(n) && n > 0), default: def, json: { type: 'array', items: { type: 'integer', minimum: 1 } } });
 const optional = (spec: FieldSpec): FieldSpec => ({ ...spec, default: undefined, optional: true });
 const named = (name: StrategyName, rest: ConfigSchema = {}): ConfigSchema => ({ name: fields.fixed(name, 'the strategy'), ...rest });
 
@@ -60,7 +61,7 @@ export const strategyConfigSchemas: Readonly<Record<StrategyName, ConfigSchema>>
     distill: fields.boolean(true),
     temperature: positive(2),
     zDim: fields.positiveInt(100),
-    vaeHidden: { expected: 'an array of positive integers', check: (v) => Array.isArray(v) && v.every((n) => Number.isInteger(n) && n > 0), default: [400, 400], json: { type: 'array', items: { type: 'integer', minimum: 1 } } },
+    vaeHidden: positiveIntList([400, 400]),
     vaeIterations: optional(fields.positiveInt()),
     vaeLr: optional(positive()),
   }),
@@ -69,6 +70,15 @@ export const strategyConfigSchemas: Readonly<Record<StrategyName, ConfigSchema>>
     r: fields.positiveInt(8),
     loraAlpha: fields.number(8),
     targetModules: optional(fields.stringList()),
+  }),
+  hnet: named('hnet', {
+    beta: nonNegative(0.01),
+    hnetLayers: positiveIntList([100, 100]),
+    hnetActivation: fields.oneOf(['relu', 'gelu', 'silu', 'tanh', 'sigmoid', 'identity'], 'relu'),
+    chunkSize: optional(fields.positiveInt()),
+    chunkEmbSize: fields.positiveInt(8),
+    taskEmbSize: fields.positiveInt(8),
+    mip: fields.boolean(false),
   }),
 };
 
@@ -87,6 +97,7 @@ export const STRATEGY_DESCRIPTIONS: Readonly<Record<StrategyName, string>> = {
   gdumb: 'GDumb (Prabhu et al. 2020): greedy class-balanced memory, retrained from scratch',
   'generative-replay': 'deep generative replay (Shin et al. 2017) with a VAE; distill: soft targets (van de Ven)',
   adapters: 'one LoRA/DoRA adapter per task on a frozen backbone (needs task labels)',
+  hnet: 'task-conditioned hypernetwork (von Oswald et al. 2020): generated classifier, output regulariser beta, entropy task inference without task labels',
 };
 
 /** Checks a strategy config and fills its defaults; unknown strategies and bad values throw, naming the option. */

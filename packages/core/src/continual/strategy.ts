@@ -55,6 +55,12 @@ export interface Strategy {
   readonly name: string;
   /** Its hyperparameters, defaults filled (recorded in the result). */
   readonly config: Record<string, unknown>;
+  /**
+   * The module and params that training and evaluation use instead of the run's classifier (the
+   * `hnet` strategy trains a hypernetwork whose output is the classifier's params, so the run's
+   * params are left as they were). Read once, when the strategy is made.
+   */
+  readonly trainee?: { model: Module; params: Params };
   /** Joint training: one training phase on every experience at once; the matrix repeats its one row. */
   readonly joint?: boolean;
   /** Called before experience i is trained. */

@@ -13,6 +13,7 @@ import { agemStrategy } from './agem.js';
 import { gdumbStrategy } from './gdumb.js';
 import { generativeReplayStrategy } from './generative-replay.js';
 import { adaptersStrategy } from './adapters.js';
+import { hnetStrategy } from './hnet.js';
 
 /** The factory of each strategy. */
 export const STRATEGY_FACTORIES: Readonly<Record<StrategyName, StrategyFactory>> = {
@@ -29,4 +30,5 @@ export const STRATEGY_FACTORIES: Readonly<Record<StrategyName, StrategyFactory>>
   gdumb: gdumbStrategy,
   'generative-replay': generativeReplayStrategy,
   adapters: adaptersStrategy,
+  hnet: hnetStrategy,
 };
