@@ -12,3 +12,4 @@ export { cosSinEncoding, MIP_ENCODING_MULTIPLIER } from './mip.js';
 export { outputScale, hyperfanOutputLayer, secondMoment, type OutputScale } from './hyperfan.js';
 export { snapshotTargets, outputRegularizer, disposeTargets, type RegularizerTargets } from './output-regularizer.js';
 export { entropyTaskInference, headEntropy, type HeadRange, type InferredOutput } from './task-inference.js';
+export { hyperLora, materializeAdapter, type HyperLora, type HyperLoraArgs, type HyperLoraLayer, type LoraFactors } from './hyper-lora.js';
