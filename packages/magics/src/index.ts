@@ -8,6 +8,7 @@
 import type { Magic, MagicRegistry } from '@hyperlab/kernel/magics';
 import { adapterMagic } from './magics/adapter.js';
 import { continualMagic } from './magics/continual.js';
+import { hypernetMagic } from './magics/hypernet.js';
 import { backendMagic } from './magics/backend.js';
 import { compareMagic } from './magics/compare.js';
 import { experimentCellMagic } from './magics/experiment.js';
@@ -16,7 +17,7 @@ import { runsMagic } from './magics/runs.js';
 import { seedMagic } from './magics/seed.js';
 
 /** Every magic of this package. */
-export const MAGICS: readonly Magic[] = [adapterMagic, continualMagic, experimentCellMagic, seedMagic, backendMagic, runsMagic, compareMagic, magicTemplatesMagic, liveRateMagic, reportMagic];
+export const MAGICS: readonly Magic[] = [adapterMagic, continualMagic, hypernetMagic, experimentCellMagic, seedMagic, backendMagic, runsMagic, compareMagic, magicTemplatesMagic, liveRateMagic, reportMagic];
 
 /** Adds this package's magics to a kernel's registry (what `%load_ext` calls). */
 export function registerMagics(registry: MagicRegistry): void {
@@ -28,6 +29,7 @@ export { MAGICS_MIME } from './magics/frontend.js';
 export { type AdapterRun, type AdapterMagicConfig, adapterMagicSchema, ADAPTER_TEMPLATE } from './magics/adapter.js';
 export { type ContinualRun, type ContinualMagicConfig, continualMagicSchema, CONTINUAL_TEMPLATE } from './magics/continual.js';
 export { heatmapBundle, type HeatmapFigure } from './figures/heatmap.js';
+export { type HypernetRun, type HyperAdaptersRun, type HypernetMagicConfig, hypernetMagicSchema, HYPERNET_TEMPLATE } from './magics/hypernet.js';
 export { type ExperimentRun, outcomeOf } from './magics/experiment.js';
 export { experimentMagic, experimentMagics, type ExperimentMagicSpec, type ExperimentContext, type ExperimentOutcome } from './experiment-magic.js';
 export { ConfigError, parseYamlBody, validateBody, type ConfigIssue, type JsonSchema } from './config/yaml-config.js';

@@ -51,7 +51,7 @@ describe('magics in a real kernel', () => {
 
   it('the kernel loads @hyperlab/magics at start', async () => {
     const out = streamText((await kernel.client.execute('%lsmagic')).iopub, 'stdout');
-    for (const name of ['%%adapter', '%%continual', '%%experiment', '%seed', '%backend', '%runs', '%compare']) assert.ok(out.includes(name), `${name} in ${out}`);
+    for (const name of ['%%adapter', '%%continual', '%%hypernet', '%%experiment', '%seed', '%backend', '%runs', '%compare']) assert.ok(out.includes(name), `${name} in ${out}`);
   });
 
   it('%%adapter trains with live output and ends with a valid run record and a typed variable', async () => {
@@ -189,6 +189,67 @@ train:
     assert.match(String(bad.reply.content.evalue), /cell line 8: model: the output width is 2 but class-incremental split-mnist with 5 experiences needs 10/);
   });
 
+  it('%%hypernet: a hypernetwork on a continual stream (a continual record plus its size) and generated LoRA adapters on a frozen base', async () => {
+    const stream = await kernel.client.execute(`%%hypernet --as hstream
+learn: continual
+benchmark: { name: split-mnist, train: 100, test: 50 }
+scenario: task
+model: { mlp: [784, 16, 10] }
+hypernetwork: { kind: chunked, layers: [12], chunkSize: 4000, taskEmbSize: 4, chunk_emb_size: 4 }
+beta: 0.05
+train: { iterations: 20, batchSize: 32, evalEvery: 0 }
+`, { timeoutMs: 180_000 });
+    assert.equal(stream.reply.content.status, 'ok', JSON.stringify(stream.reply.content));
+    const [record] = records(stream.iopub);
+    assert.deepEqual(validateRunRecord(record).errors, []);
+    assert.equal(record.config.magic, 'hypernet');
+    assert.equal(record.config.learn, 'continual');
+    assert.equal((record.config.strategy as Record<string, unknown>).name, 'hnet');
+    assert.equal((record.config.strategy as Record<string, unknown>).beta, 0.05);
+    assert.equal((record.config.hypernetwork as Record<string, unknown>).chunkEmbSize, 4, 'chunk_emb_size recorded as chunkEmbSize');
+    const target = 784 * 16 + 16 + 16 * 10 + 10;
+    assert.equal(record.metrics.targetParams, target);
+    const chunks = Math.ceil(target / 4000);
+    const hypernet = (4 + 4) * 12 + 12 + 12 * 4000 + 4000 + chunks * 4 + 5 * 4;
+    assert.equal(record.metrics.hypernetParams, hypernet, 'generator + chunk embeddings + 5 task embeddings');
+    assert.ok(Math.abs((record.metrics.compressionRatio as number) - hypernet / target) < 1e-12);
+    assert.ok(record.curves['matrix/exp4'], 'the accuracy matrix is in the record');
+    assert.match(streamText(stream.iopub, 'stdout'), /compression ratio \d\.\d{3}/);
+
+    const base = await kernel.client.execute(`%%adapter --as mnistbase
+model: { mlp: [784, 24, 2] }
+data: { dataset: mnist, digits: [0, 1], train: 400, test: 100 }
+adapter: { method: full }
+train: { epochs: 1 }
+`, { timeoutMs: 120_000 });
+    assert.equal(base.reply.content.status, 'ok', JSON.stringify(base.reply.content));
+    const adapters = await kernel.client.execute(`%%hypernet --as gen
+learn: adapters
+adapters: { base: mnistbase, tasks: [[2, 3], [4, 5]], targetModules: ['0'], r: 2, train: 200, test: 100 }
+hypernetwork: { taskEmbSize: 4, layerEmbSize: 4, projectorHidden: 8, projectedSize: 4 }
+train: { iterations: 40, batchSize: 32, lr: 0.003, evalEvery: 20 }
+`, { timeoutMs: 120_000 });
+    assert.equal(adapters.reply.content.status, 'ok', JSON.stringify(adapters.reply.content));
+    const [generated] = records(adapters.iopub);
+    assert.equal(generated.config.learn, 'adapters');
+    assert.equal(generated.metrics.loraParamsPerTask, 2 * (784 + 24));
+    assert.ok((generated.metrics['accuracy/task0'] as number) > 0.6 && (generated.metrics['accuracy/task1'] as number) > 0.6, JSON.stringify(generated.metrics));
+    assert.deepEqual(generated.curves['test/accuracy/task1'].step, [0, 20, 40]);
+    const materialized = await kernel.client.execute("const added = gen.materialize(1); [added.name, added.layers.join(',')].join(' ')");
+    assert.equal(text(first(materialized.iopub, 'execute_result')), "'task1 0'", 'task 1 materialised as an ordinary LoRA adapter on layer 0');
+    const wrong = await kernel.client.execute(`%%hypernet
+learn: adapters
+adapters: { base: lora, tasks: [[2, 3]] }
+`);
+    assert.match(String(wrong.reply.content.evalue), /cell line 3: adapters\.base: "lora" carries lora adapters; start from a model without adapters/);
+    const mixed = await kernel.client.execute(`%%hypernet
+learn: adapters
+scenario: task
+adapters: { base: mnistbase, tasks: [[2, 3]] }
+`);
+    assert.match(String(mixed.reply.content.evalue), /unknown key "scenario"/);
+  });
+
   it('%%experiment records the metrics a TypeScript cell ends with; %seed sets the seed', async () => {
     const seed = await kernel.client.execute('%seed 7');
     assert.equal(streamText(seed.iopub, 'stdout'), 'Seed: 7\n');
@@ -208,7 +269,7 @@ train:
     assert.equal(ia3.reply.content.status, 'ok', JSON.stringify(ia3.reply.content));
     const runs = await kernel.client.execute('%runs');
     const table = text(first(runs.iopub, 'display_data'));
-    assert.match(table, /^6 runs\nrun +magic +method/);
+    assert.match(table, /^9 runs\nrun +magic +method/);
     assert.match(table, /\nlora +adapter +lora/);
     assert.match(table, /\ninterpolated +adapter +lora/);
     assert.match(table, /\nia3 +adapter +ia3/);

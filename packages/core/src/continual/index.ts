@@ -17,3 +17,4 @@ export type { Strategy, StrategyContext, StrategyFactory } from './strategy.js';
 export { runContinual, type ContinualProgressEvent, type ContinualResult, type RunContinualOptions } from './run.js';
 export { vae, vaeLoss, sampleVae, type VaeArgs, type VaeModule } from './strategies/vae.js';
 export { projectGradient } from './strategies/agem.js';
+export { hnetFor } from './strategies/hnet.js';

@@ -71,7 +71,8 @@ const DEFAULT_ITERATIONS = 500;
 
 const SCENARIO_NAMES: Record<Core.Scenario, string> = { task: 'task-incremental', domain: 'domain-incremental', class: 'class-incremental' };
 
-function benchmarkSchema(): JsonSchema {
+/** The `benchmark:` section's schema (shared with `%%hypernet`). */
+export function benchmarkSchema(): JsonSchema {
   const common = {
     name: { enum: ['split-mnist', 'permuted-mnist', 'rotated-mnist'], description: 'split-mnist, permuted-mnist or rotated-mnist' },
     nExperiences: { type: 'integer', minimum: 1, default: 5, description: 'a positive integer (split-mnist: a divisor of 10)' },
@@ -108,8 +109,8 @@ function strategySchema(core: typeof Core): JsonSchema {
   return { type: 'object', description: 'a mapping with a name key', required: ['name'], properties: { name }, allOf: branches };
 }
 
-/** The core's training options table as a schema, with the magic's defaults and `evalEvery`. */
-function continualTrainSchema(core: typeof Core): JsonSchema {
+/** The core's training options table as a schema, with the magic's defaults and `evalEvery` (shared with `%%hypernet`). */
+export function continualTrainSchema(core: typeof Core): JsonSchema {
   const schema = core.configJsonSchema(core.continualTrainSchema) as { properties: Record<string, Record<string, unknown>> };
   const properties = { ...schema.properties };
   properties.iterations = { ...properties.iterations, description: 'optimisation steps per experience (van de Ven & Tolias count iterations; default 500 unless epochs is given)' };
@@ -120,6 +121,9 @@ function continualTrainSchema(core: typeof Core): JsonSchema {
   properties.evalEvery = { type: 'integer', minimum: 0, default: 100, description: 'evaluate every experience this often (steps) for the curves; 0: only after each experience' };
   return { type: 'object', description: 'a mapping of training options (per experience)', default: {}, additionalProperties: false, properties };
 }
+
+/** The `scenario:` key's schema (shared with `%%hypernet`). */
+export const SCENARIO_SCHEMA: JsonSchema = { enum: ['task', 'domain', 'class'], description: 'task (multi-head, task label given), domain (one shared head) or class (one head over every class seen so far)' };
 
 /** Strategies that pick their per-task part by the task label. */
 const NEEDS_TASK_LABELS = new Set(['adapters']);
@@ -147,7 +151,7 @@ export function continualMagicSchema(core: typeof Core): JsonSchema {
     additionalProperties: false,
     properties: {
       benchmark: benchmarkSchema(),
-      scenario: { enum: ['task', 'domain', 'class'], description: 'task (multi-head, task label given), domain (one shared head) or class (one head over every class seen so far)' },
+      scenario: SCENARIO_SCHEMA,
       model: modelSchema(),
       strategy: strategySchema(core),
       train: continualTrainSchema(core),
@@ -166,7 +170,7 @@ scenario: class            # task | domain | class
 model:
   mlp: [784, 400, 400, 10] # the output width the scenario needs (here 10 classes)
 strategy:
-  name: replay             # naive | joint | cumulative | ewc | online-ewc | si | mas | lwf | replay | agem | gdumb | generative-replay | adapters
+  name: replay             # naive | joint | cumulative | ewc | online-ewc | si | mas | lwf | replay | agem | gdumb | generative-replay | adapters | hnet
   memSize: 500
 train:
   iterations: 300          # per experience
