@@ -38,13 +38,14 @@ const lines = [];
 if (header) lines.push(header, '');
 const seeds = new Set(rows.map((r) => r.seed)).size;
 const iterations = [...new Set(rows.map((r) => r.iterations))].join(', ');
-lines.push(`Average test accuracy (%) over the 5 tasks after the last one, mean ± sd over ${seeds} seed(s), ${iterations} iterations per task, backend ${[...new Set(rows.map((r) => r.backend))].join(', ')}. Published: van de Ven & Tolias (2019), arXiv:1904.07734 (rows marked * are an unconfirmed recollection).`, '');
+lines.push(`Average test accuracy (%) over the 5 tasks after the last one, mean ± sd over the seeds run so far (n per cell; ${seeds} seed(s) in all), ${iterations} iterations per task, backend ${[...new Set(rows.map((r) => r.backend))].join(', ')}. Published: van de Ven & Tolias (2019), arXiv:1904.07734 (rows marked * are an unconfirmed recollection).`, '');
 lines.push(`| strategy | ${SCENARIOS.map((s) => `${TITLES[s]} (ours) | ${TITLES[s]} (published)`).join(' | ')} |`);
 lines.push(`| --- | ${SCENARIOS.map(() => '---: | ---:').join(' | ')} |`);
 for (const strategy of strategies) {
   const cells = SCENARIOS.map((s, k) => {
     const c = cell(strategy, s, (r) => 100 * r.acc);
-    const ours = c ? `${c.mean.toFixed(2)} ± ${c.sd.toFixed(2)}` : '–';
+    // One seed has no spread to show: say n instead of a misleading ± 0.
+    const ours = !c ? '–' : c.n > 1 ? `${c.mean.toFixed(2)} ± ${c.sd.toFixed(2)} (n=${c.n})` : `${c.mean.toFixed(2)} (n=1)`;
     const published = PUBLISHED[strategy] ? `${PUBLISHED[strategy][k].toFixed(2)}${UNCONFIRMED.has(strategy) ? '*' : ''}` : '–';
     return `${ours} | ${published}`;
   });
