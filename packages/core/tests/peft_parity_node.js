@@ -14,6 +14,10 @@
 //     "config": {...}, "save": "DIR",       optional: addAdapter(config), every adapter leaf set to
 //                                           seeded random values (frozen VeRA projections kept),
 //                                           then saveAdapter(DIR)
+//     "hyper": { numTasks, task, r, loraAlpha, targetModules }, "save": "DIR"
+//                                           optional: a hyperLora generator's adapter for `task`,
+//                                           materialised and saved (out.generated: the generator's
+//                                           own forward for that task)
 //     "seed": 1 }
 //
 // Prints JSON: { backend, outputs: number[][] (adapted forward), base: number[][] (adapters
@@ -55,17 +59,31 @@ async function main() {
   if (!x) throw new Error(`${job.input} has no tensor 'x'`);
 
   let record;
+  let generated;
   if (job.load) {
     record = core.loadAdapter(job.load, model, params);
   } else if (job.config) {
     record = core.addAdapter(model, params, job.config);
     randomize(record, new core.Rng(`parity:${job.seed ?? 0}`));
     core.saveAdapter(job.save, model, params);
+  } else if (job.hyper) {
+    // A hypernetwork-generated LoRA (hyper/hyper-lora.ts): a generator with seeded random weights
+    // (its B heads start at zero, which would make every adapter trivial) emits task `task`'s
+    // adapter, written into the base as an ordinary LoRA adapter and saved in PEFT's layout.
+    const generator = core.hyperLora({ base: model, targetModules: job.hyper.targetModules, numTasks: job.hyper.numTasks, r: job.hyper.r, loraAlpha: job.hyper.loraAlpha });
+    const generatorParams = generator.init(new core.Rng(`hyper:${job.seed ?? 0}`));
+    for (const [leafPath, leaf] of core.flatten(generatorParams)) {
+      leaf.assign(tf.tensor(new core.Rng(`hyper-weights:${leafPath}`).fillNormal(new Float32Array(leaf.size), 0, 0.2), leaf.shape));
+    }
+    generated = rows(tf.tidy(() => generator.apply(generatorParams, params, x, job.hyper.task)));
+    record = core.materializeAdapter(generator, generatorParams, model, params, job.hyper.task, 'default');
+    core.saveAdapter(job.save, model, params);
   } else {
-    throw new Error('job needs "load" or "config"');
+    throw new Error('job needs "load", "config" or "hyper"');
   }
   const out = { backend: info.name, keys: [...core.adapterStateDict(record).keys()].sort(), trainable: core.trainableParameters(params).trainable };
   out.outputs = rows(tf.tidy(() => model.apply(params, x)));
+  if (generated) out.generated = generated;
   core.disableAdapters(model);
   out.base = rows(tf.tidy(() => model.apply(params, x)));
   core.enableAdapters(model);
