@@ -237,6 +237,24 @@ train: { iterations: 40, batchSize: 32, lr: 0.003, evalEvery: 20 }
     assert.deepEqual(generated.curves['test/accuracy/task1'].step, [0, 20, 40]);
     const materialized = await kernel.client.execute("const added = gen.materialize(1); [added.name, added.layers.join(',')].join(' ')");
     assert.equal(text(first(materialized.iopub, 'execute_result')), "'task1 0'", 'task 1 materialised as an ordinary LoRA adapter on layer 0');
+    const regression = await kernel.client.execute(`%%hypernet --as sines
+learn: regression
+regression: { family: sine, tasks: 3, train: 64, test: 32 }
+model: { mlp: [1, 8, 1] }
+hypernetwork: { kind: full, layers: [6], taskEmbSize: 3, mip: true }
+train: { iterations: 30, batchSize: 16, lr: 0.01, evalEvery: 15 }
+`, { timeoutMs: 120_000 });
+    assert.equal(regression.reply.content.status, 'ok', JSON.stringify(regression.reply.content));
+    const [sines] = records(regression.iopub);
+    assert.equal(sines.config.learn, 'regression');
+    assert.equal(sines.metrics.targetParams, 1 * 8 + 8 + 8 * 1 + 1);
+    const perTask = ['mse/task0', 'mse/task1', 'mse/task2'].map((k) => sines.metrics[k] as number);
+    assert.ok(Math.abs((sines.metrics.mse as number) - perTask.reduce((a, b) => a + b, 0) / 3) < 1e-12, 'mse is the mean over tasks');
+    assert.ok(sines.curves['test/mse/task2'].value[0] > sines.curves['test/mse/task2'].value.at(-1)!, 'training lowers the test error');
+    const amplitudes = ((sines.config.regression as Record<string, unknown>).tasks as Array<Record<string, number>>).map((t) => t.amplitude);
+    assert.equal(new Set(amplitudes).size, 3, 'each task has its own drawn amplitude, recorded');
+    const narrow = await kernel.client.execute('%%hypernet\nlearn: regression\nmodel: { mlp: [2, 8, 1] }\n');
+    assert.match(String(narrow.reply.content.evalue), /cell line 3: model: a 1-D regressor needs input and output width 1, got \[2, 8, 1\]/);
     const wrong = await kernel.client.execute(`%%hypernet
 learn: adapters
 adapters: { base: lora, tasks: [[2, 3]] }
@@ -269,7 +287,7 @@ adapters: { base: mnistbase, tasks: [[2, 3]] }
     assert.equal(ia3.reply.content.status, 'ok', JSON.stringify(ia3.reply.content));
     const runs = await kernel.client.execute('%runs');
     const table = text(first(runs.iopub, 'display_data'));
-    assert.match(table, /^9 runs\nrun +magic +method/);
+    assert.match(table, /^10 runs\nrun +magic +method/);
     assert.match(table, /\nlora +adapter +lora/);
     assert.match(table, /\ninterpolated +adapter +lora/);
     assert.match(table, /\nia3 +adapter +ia3/);

@@ -11,7 +11,10 @@
  * - `learn: adapters` — LoRA adapters for a frozen base on several tasks (digit subsets of MNIST),
  *   all emitted by one small generator from a task and a layer embedding (after HyperFormer,
  *   Mahabadi et al. 2021); each task's adapter can be materialised into the base as an ordinary
- *   LoRA adapter (merge, PEFT save).
+ *   LoRA adapter (merge, PEFT save); or
+ * - `learn: regression` — a family of 1-D regression tasks (sinusoids as in MAML's benchmark,
+ *   polynomials, steps), the target regressor generated per task (with `mip: true`, Ortiz et al.
+ *   2024's magnitude-invariant parametrisation).
  *
  * Every run's card carries the compression ratio (hypernetwork parameters / generated parameters).
  */
@@ -48,9 +51,19 @@ export interface HyperAdaptersConfig {
   test: number;
 }
 
+/** The `regression:` section (`learn: regression`). */
+export interface HyperRegressionConfig {
+  family: 'sine' | 'polynomial' | 'step';
+  tasks: number;
+  train: number;
+  test: number;
+  noise: number;
+}
+
 /** A validated `%%hypernet` body. */
 export interface HypernetMagicConfig {
-  learn: 'continual' | 'adapters';
+  learn: 'continual' | 'adapters' | 'regression';
+  regression?: HyperRegressionConfig;
   benchmark?: BenchmarkConfig;
   scenario?: Core.Scenario;
   model?: ModelConfig;
@@ -129,7 +142,20 @@ export function hypernetMagicSchema(core: typeof Core): JsonSchema {
     description: 'a YAML mapping with learn, the task (benchmark + scenario + model, or adapters), hypernetwork, beta, train and seed',
     required: ['learn'],
     properties: {
-      learn: { enum: ['continual', 'adapters'], description: 'continual (a %%continual stream) or adapters (generated LoRA for a frozen base)' },
+      learn: { enum: ['continual', 'adapters', 'regression'], description: 'continual (a %%continual stream), adapters (generated LoRA for a frozen base) or regression (a family of 1-D regression tasks)' },
+      regression: {
+        type: 'object',
+        description: 'a mapping: family, tasks, train, test, noise',
+        default: {},
+        additionalProperties: false,
+        properties: {
+          family: { enum: ['sine', 'polynomial', 'step'], default: 'sine', description: 'sine (amplitude and phase drawn per task), polynomial or step' },
+          tasks: { type: 'integer', minimum: 1, default: 5, description: 'number of tasks' },
+          train: { type: 'integer', minimum: 1, default: 200, description: 'training points per task' },
+          test: { type: 'integer', minimum: 1, default: 100, description: 'test points per task' },
+          noise: { type: 'number', minimum: 0, default: 0, description: 'target noise std' },
+        },
+      },
       benchmark: benchmarkSchema(),
       scenario: SCENARIO_SCHEMA,
       model: modelSchema(),
@@ -143,6 +169,10 @@ export function hypernetMagicSchema(core: typeof Core): JsonSchema {
       {
         if: { properties: { learn: { const: 'continual' } }, required: ['learn'] },
         then: { required: ['benchmark', 'scenario', 'model'], properties: { learn: true, benchmark: true, scenario: true, model: true, hypernetwork: true, beta: true, train: true, seed: true }, additionalProperties: false },
+      },
+      {
+        if: { properties: { learn: { const: 'regression' } }, required: ['learn'] },
+        then: { required: ['model'], properties: { learn: true, regression: true, model: true, hypernetwork: true, train: true, seed: true }, additionalProperties: false },
       },
       {
         if: { properties: { learn: { const: 'adapters' } }, required: ['learn'] },
@@ -219,6 +249,120 @@ async function learnContinual(core: typeof Core, config: HypernetMagicConfig, ct
   };
 }
 
+/** One task of a multi-task run: its data and a short label for plots. */
+interface MultiTask {
+  label: string;
+  train: Core.Dataset;
+  test: Core.Dataset;
+}
+
+/** What {@link trainRoundRobin} returns. */
+interface RoundRobinResult {
+  result: Core.TrainResult;
+  /** The final value of the evaluated metric per task. */
+  final: number[];
+  curves: Record<string, { step: number[]; value: number[] }>;
+}
+
+/**
+ * Trains one set of params on several tasks in turn (step k trains task k mod T, so every task
+ * gets the same number of steps) with the core's loop, evaluating `metric` on every task's test
+ * set every `evalEvery` steps, with a live figure. `forward(task)` is the model for a task.
+ */
+async function trainRoundRobin(
+  core: typeof Core,
+  ctx: ExperimentContext,
+  options: { tasks: MultiTask[]; params: Core.Params; forward: (params: Core.Params, x: Parameters<Core.Module['apply']>[1], task: number, c?: Core.ApplyContext) => ReturnType<Core.Module['apply']>; loss: 'cross-entropy' | 'mse'; metric: 'accuracy' | 'mse'; train: ContinualTrainConfig; title: string; rng: Core.Rng },
+): Promise<RoundRobinResult> {
+  const { tasks, params, forward, train, metric } = options;
+  const taskModel = (task: number): Core.Module => ({ kind: 'hypernet-task', init: () => params, apply: (p, x, c) => forward(p, x, task, c) });
+  const evaluate = async (): Promise<number[]> => {
+    const values: number[] = [];
+    for (const [t, d] of tasks.entries()) values.push((await core.evaluate(taskModel(t), params, core.batches(d.test, { batchSize: 500 }), { [metric]: metric }))[metric]);
+    return values;
+  };
+  const iterations = train.iterations ?? 500;
+  const curves: Record<string, { step: number[]; value: number[] }> = { 'train/loss': { step: [], value: [] } };
+  tasks.forEach((_, t) => (curves[`test/${metric}/task${t}`] = { step: [], value: [] }));
+  const note = (step: number, values: number[]): void =>
+    values.forEach((v, t) => {
+      curves[`test/${metric}/task${t}`].step.push(step);
+      curves[`test/${metric}/task${t}`].value.push(v);
+    });
+  note(0, await evaluate());
+  const plot = new LiveOutput(ctx.magic, ctx.session.liveRate);
+  const figure = (): LineFigure => ({
+    title: options.title,
+    xTitle: 'step',
+    yTitle: 'loss',
+    y2Title: `test ${metric}`,
+    ...(metric === 'accuracy' ? { y2Range: [0, 1] as [number, number] } : {}),
+    series: [{ name: 'train loss', x: curves['train/loss'].step, y: curves['train/loss'].value }, ...tasks.map((task, t) => ({ name: task.label, x: curves[`test/${metric}/task${t}`].step, y: curves[`test/${metric}/task${t}`].value, axis: 'y2' as const, markers: true }))],
+  });
+  plot.offer(() => figureBundle(figure()));
+  // The loop takes each batch and steps on it before asking for the next, so the task of the
+  // batch in flight is the last one yielded.
+  let current = 0;
+  const shuffles = tasks.map((_, t) => options.rng.fork(`shuffle:${t}`));
+  const batchesOf = (t: number): Core.BatchIterator => core.batches(tasks[t].train, { batchSize: train.batchSize, shuffle: true, rng: shuffles[t], dropLast: tasks[t].train.size >= train.batchSize });
+  const iterators = tasks.map((_, t) => batchesOf(t));
+  function* roundRobin(): Generator<Core.Batch> {
+    for (let step = 0; step < iterations; step++) {
+      const t = step % tasks.length;
+      let next = iterators[t].next();
+      if (next.done) {
+        iterators[t] = batchesOf(t);
+        next = iterators[t].next();
+      }
+      current = t;
+      yield next.value as Core.Batch;
+    }
+  }
+  const model: Core.Module = { kind: 'hypernet-round-robin', init: () => params, apply: (p, x, c) => forward(p, x, current, c) };
+  const optimizer = core.adam({ lr: train.lr, ...(train.betas ? { beta1: train.betas[0], beta2: train.betas[1] } : {}) });
+  let result: Core.TrainResult;
+  try {
+    result = await core.train({
+      model,
+      params,
+      loss: options.loss,
+      data: roundRobin,
+      epochs: 1,
+      optimizer,
+      rng: options.rng.fork('train'),
+      signal: ctx.magic.signal,
+      ...(train.evalEvery > 0 ? { evaluate: { every: train.evalEvery, fn: async () => Object.fromEntries((await evaluate()).map((v, t) => [`task${t}`, v])) } } : {}),
+      onProgress(event) {
+        if (event.type === 'step') {
+          curves['train/loss'].step.push(event.step);
+          curves['train/loss'].value.push(event.loss);
+          plot.offer(() => figureBundle(figure()));
+        } else if (event.type === 'eval') note(event.step, tasks.map((_, t) => event.metrics[`task${t}`]));
+      },
+    });
+  } finally {
+    optimizer.dispose();
+  }
+  if (result.stoppedBy === 'aborted') {
+    plot.finish(() => figureBundle(figure()));
+    const error = new Error(`interrupted at step ${result.steps} of ${iterations}; no run was recorded`);
+    error.name = 'KeyboardInterrupt';
+    error.stack = `${error.name}: ${error.message}`;
+    throw error;
+  }
+  const evaluatedLast = curves[`test/${metric}/task0`].step.at(-1) === result.steps;
+  const final = evaluatedLast ? tasks.map((_, t) => curves[`test/${metric}/task${t}`].value.at(-1)!) : await evaluate();
+  if (!evaluatedLast) note(result.steps, final);
+  plot.finish(() => figureBundle(figure()));
+  return { result, final, curves };
+}
+
+const dataEntries = (tasks: MultiTask[]): Core.RunData[] =>
+  tasks.flatMap((d, t) => [
+    { name: `${d.train.name}/task${t}`, fingerprint: d.train.fingerprint(), size: d.train.size },
+    { name: `${d.test.name}/task${t}`, fingerprint: d.test.fingerprint(), size: d.test.size },
+  ]);
+
 /** `learn: adapters`: one generator of LoRA adapters for several tasks on a frozen base, trained on all tasks in turn. */
 async function learnAdapters(core: typeof Core, config: HypernetMagicConfig, ctx: ExperimentContext): Promise<ExperimentOutcome> {
   const spec = config.adapters!;
@@ -239,91 +383,21 @@ async function learnAdapters(core: typeof Core, config: HypernetMagicConfig, ctx
   }
   const rng = new core.Rng(ctx.seed);
   const params = generator.init(rng.fork('hyper-lora'));
-  const data = spec.tasks.map((digits, t) => ({
+  const tasks: MultiTask[] = spec.tasks.map((digits, t) => ({
+    label: `task ${t} (${digits.join(',')})`,
     train: core.loadMnist({ split: 'train', digits, limit: spec.train, remapLabels: true }),
     test: core.loadMnist({ split: 'test', digits, limit: spec.test, remapLabels: true }),
-    task: t,
   }));
-  const taskModel = (task: number): Core.Module => ({ kind: 'hyper-lora', init: () => params, apply: (p, x, c) => generator.apply(p, baseParams, x, task, c) });
-  const evaluate = async (): Promise<number[]> => {
-    const accuracies: number[] = [];
-    for (const d of data) accuracies.push((await core.evaluate(taskModel(d.task), params, core.batches(d.test, { batchSize: 500 }), { accuracy: 'accuracy' })).accuracy);
-    return accuracies;
-  };
-  const iterations = config.train.iterations ?? 500;
-  const batchSize = config.train.batchSize;
-  const evalEvery = config.train.evalEvery;
-  const curves: Record<string, { step: number[]; value: number[] }> = { 'train/loss': { step: [], value: [] } };
-  spec.tasks.forEach((_, t) => (curves[`test/accuracy/task${t}`] = { step: [], value: [] }));
-  const record = (step: number, accuracies: number[]): void => accuracies.forEach((a, t) => { curves[`test/accuracy/task${t}`].step.push(step); curves[`test/accuracy/task${t}`].value.push(a); });
-  record(0, await evaluate());
-  const plot = new LiveOutput(ctx.magic, ctx.session.liveRate);
-  const figure = (): LineFigure => ({
+  const { result, final: accuracies, curves } = await trainRoundRobin(core, ctx, {
+    tasks,
+    params,
+    forward: (p, x, task, c) => generator.apply(p, baseParams, x, task, c),
+    loss: 'cross-entropy',
+    metric: 'accuracy',
+    train: config.train,
     title: `${ctx.name}: generated LoRA per task`,
-    xTitle: 'step',
-    yTitle: 'loss',
-    y2Title: 'test accuracy',
-    y2Range: [0, 1],
-    series: [{ name: 'train loss', x: curves['train/loss'].step, y: curves['train/loss'].value }, ...spec.tasks.map((digits, t) => ({ name: `task ${t} (${digits.join(',')})`, x: curves[`test/accuracy/task${t}`].step, y: curves[`test/accuracy/task${t}`].value, axis: 'y2' as const, markers: true }))],
+    rng,
   });
-  plot.offer(() => figureBundle(figure()));
-  // Round robin over tasks: step k trains task k mod T, so every task sees the same number of steps.
-  // The loop takes each batch and steps on it before asking for the next, so the task of the batch
-  // in flight is simply the last one yielded.
-  let current = 0;
-  const shuffles = data.map((d) => rng.fork(`shuffle:${d.task}`));
-  const iterators = data.map((d, t) => core.batches(d.train, { batchSize, shuffle: true, rng: shuffles[t], dropLast: true }));
-  function* roundRobin(): Generator<Core.Batch> {
-    for (let step = 0; step < iterations; step++) {
-      const t = step % data.length;
-      let next = iterators[t].next();
-      if (next.done) {
-        iterators[t] = core.batches(data[t].train, { batchSize, shuffle: true, rng: shuffles[t], dropLast: true });
-        next = iterators[t].next();
-      }
-      current = t;
-      yield next.value as Core.Batch;
-    }
-  }
-  const model: Core.Module = {
-    kind: 'hyper-lora',
-    init: () => params,
-    apply: (p, x, c) => generator.apply(p, baseParams, x, current, c),
-  };
-  const optimizer = core.adam({ lr: config.train.lr });
-  let result: Core.TrainResult;
-  try {
-    result = await core.train({
-      model,
-      params,
-      loss: 'cross-entropy',
-      data: roundRobin,
-      epochs: 1,
-      optimizer,
-      rng: rng.fork('train'),
-      signal: ctx.magic.signal,
-      ...(evalEvery > 0 ? { evaluate: { every: evalEvery, fn: async () => Object.fromEntries((await evaluate()).map((a, t) => [`task${t}`, a])) } } : {}),
-      onProgress(event) {
-        if (event.type === 'step') {
-          curves['train/loss'].step.push(event.step);
-          curves['train/loss'].value.push(event.loss);
-          plot.offer(() => figureBundle(figure()));
-        } else if (event.type === 'eval') record(event.step, spec.tasks.map((_, t) => event.metrics[`task${t}`]));
-      },
-    });
-  } finally {
-    optimizer.dispose();
-  }
-  if (result.stoppedBy === 'aborted') {
-    plot.finish(() => figureBundle(figure()));
-    const error = new Error(`interrupted at step ${result.steps} of ${iterations}; no run was recorded`);
-    error.name = 'KeyboardInterrupt';
-    error.stack = `${error.name}: ${error.message}`;
-    throw error;
-  }
-  const accuracies = curves['test/accuracy/task0'].step.at(-1) === result.steps ? spec.tasks.map((_, t) => curves[`test/accuracy/task${t}`].value.at(-1)!) : await evaluate();
-  if (curves['test/accuracy/task0'].step.at(-1) !== result.steps) record(result.steps, accuracies);
-  plot.finish(() => figureBundle(figure()));
   const generatorParams = core.countParams(params).all;
   const perTaskLora = generator.layers.reduce((n, layer) => n + spec.r * (layer.inFeatures + layer.outFeatures), 0);
   const separate = perTaskLora * spec.tasks.length;
@@ -342,12 +416,60 @@ async function learnAdapters(core: typeof Core, config: HypernetMagicConfig, ctx
     config: { learn: 'adapters', adapters: { ...spec, base: built.recorded }, hypernetwork: h, train: config.train, seed: ctx.seed },
     metrics: { accuracy: mean, ...Object.fromEntries(accuracies.map((a, t) => [`accuracy/task${t}`, a])), generatorParams, loraParamsPerTask: perTaskLora, compressionRatio: generatorParams / separate, steps: result.steps },
     curves,
-    data: data.flatMap((d) => [
-      { name: `${d.train.name}/task${d.task}`, fingerprint: d.train.fingerprint(), size: d.train.size },
-      { name: `${d.test.name}/task${d.task}`, fingerprint: d.test.fingerprint(), size: d.test.size },
-    ]),
+    data: dataEntries(tasks),
     timings: { totalMs: result.timings.totalMs, msPerStep: result.timings.msPerStep },
     value,
+  };
+}
+
+/**
+ * `learn: regression`: a family of 1-D regression tasks (the core's `regression1d`: sinusoids with
+ * drawn amplitude and phase as in MAML's benchmark, polynomials or steps), one learned task
+ * embedding each; the hypernetwork generates the target regressor for a task from its embedding.
+ */
+async function learnRegression(core: typeof Core, config: HypernetMagicConfig, ctx: ExperimentContext): Promise<ExperimentOutcome> {
+  const spec = config.regression!;
+  const h = config.hypernetwork;
+  const built = await buildModel(core, config.model!, new core.Rng(ctx.seed), { session: ctx.session, variable: (name) => ctx.magic.runCode(name), fail: (message) => ctx.fail(['model'], `model: ${message}`) });
+  const target = built.model;
+  if (target.sizes[0] !== 1 || target.sizes[target.sizes.length - 1] !== 1) ctx.fail(['model'], `model: a 1-D regressor needs input and output width 1, got [${target.sizes.join(', ')}]`);
+  const rng = new core.Rng(ctx.seed);
+  const tasks: MultiTask[] = Array.from({ length: spec.tasks }, (_, t) => {
+    const train = core.regression1d({ family: spec.family, n: spec.train, noise: spec.noise, rng: rng.fork(`task:${t}`) });
+    // The test set: the same task (its drawn parameters), fresh inputs, no noise.
+    const test = core.regression1d({ family: spec.family, n: spec.test, rng: rng.fork(`test:${t}`), ...(train.task.params as Record<string, never>) });
+    const shown = Object.entries(train.task.params).map(([k, v]) => `${k} ${Array.isArray(v) ? v.map((c) => c.toFixed(2)).join('/') : (v as number).toFixed(2)}`).join(', ');
+    return { label: `task ${t} (${shown})`, train, test };
+  });
+  const hypernetArgs = { target, targetParams: built.params, condInSize: h.taskEmbSize, layers: h.layers, numCondEmbs: spec.tasks, mip: h.mip };
+  let hnet: Core.Hypernetwork;
+  try {
+    hnet = h.kind === 'chunked' ? core.chunkedHmlp({ ...hypernetArgs, chunkSize: h.chunkSize ?? Math.ceil(core.countParams(built.params).all / 10), chunkEmbSize: h.chunkEmbSize }) : core.hmlp(hypernetArgs);
+  } catch (error) {
+    return ctx.fail(['hypernetwork'], `hypernetwork: ${(error as Error).message}`);
+  }
+  const params = hnet.init(rng.fork('hypernet'));
+  core.disposeParams(built.params);
+  const { result, final, curves } = await trainRoundRobin(core, ctx, {
+    tasks,
+    params,
+    forward: (p, x, task, c) => target.apply(hnet.generate(p, task), x, c),
+    loss: 'mse',
+    metric: 'mse',
+    train: config.train,
+    title: `${ctx.name}: a hypernetwork over ${spec.tasks} ${spec.family} tasks${h.mip ? ' (MIP)' : ''}`,
+    rng,
+  });
+  const count = hnet.count();
+  ctx.magic.print(`hypernetwork: ${count.hypernet.toLocaleString('en-US')} parameters generate ${count.target.toLocaleString('en-US')} per task: compression ratio ${count.compressionRatio.toFixed(3)} (${(count.hypernet / (count.target * spec.tasks)).toFixed(3)} against ${spec.tasks} separate regressors)`);
+  const mean = final.reduce((a, b) => a + b, 0) / final.length;
+  return {
+    config: { learn: 'regression', regression: { ...spec, tasks: tasks.map((t) => (t.train as Core.RegressionDataset).task.params), count: spec.tasks }, model: built.recorded, hypernetwork: h, train: config.train, seed: ctx.seed },
+    metrics: { mse: mean, ...Object.fromEntries(final.map((v, t) => [`mse/task${t}`, v])), hypernetParams: count.hypernet, targetParams: count.target, compressionRatio: count.compressionRatio, steps: result.steps },
+    curves,
+    data: dataEntries(tasks),
+    timings: { totalMs: result.timings.totalMs, msPerStep: result.timings.msPerStep },
+    value: { hypernetwork: hnet, params, target, count },
   };
 }
 
@@ -361,12 +483,25 @@ export const hypernetMagicSpec: ExperimentMagicSpec<HypernetMagicConfig> = {
   async run(config, ctx) {
     const core = loadCore();
     await ensureBackend(core);
-    return config.learn === 'continual' ? learnContinual(core, config, ctx) : learnAdapters(core, config, ctx);
+    if (config.learn === 'continual') return learnContinual(core, config, ctx);
+    return config.learn === 'adapters' ? learnAdapters(core, config, ctx) : learnRegression(core, config, ctx);
   },
 };
 
-/** What `--as NAME` holds after `%%hypernet`: a continual run with the hypernetwork's size, or the adapter generator. */
-export type HypernetRun = (import('./continual.js').ContinualRun & { hypernetwork: Core.HypernetCount }) | HyperAdaptersRun;
+/** What `--as NAME` holds after `%%hypernet` with `learn: regression`. */
+export interface HyperRegressionRun {
+  name: string;
+  /** The hypernetwork, its params (task embeddings included) and the target it generates. */
+  hypernetwork: Core.Hypernetwork;
+  params: Core.Params;
+  target: Core.Module;
+  count: Core.HypernetCount;
+  metrics: Record<string, number>;
+  record: import('@hyperlab/core/runs').RunRecord;
+}
+
+/** What `--as NAME` holds after `%%hypernet`: a continual run with the hypernetwork's size, the adapter generator, or the regression hypernetwork. */
+export type HypernetRun = (import('./continual.js').ContinualRun & { hypernetwork: Core.HypernetCount }) | HyperAdaptersRun | HyperRegressionRun;
 
 /** The `%%hypernet` cell magic. */
 export const hypernetMagic = experimentMagic(hypernetMagicSpec);
