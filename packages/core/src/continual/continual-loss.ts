@@ -43,11 +43,15 @@ export function continualLoss(outputs: number, temperature = 2): LossFn {
       const oneHot = tf.mul(tf.oneHot(tf.cast(tf.relu(target), 'int32'), outputs), tf.reshape(tf.cast(tf.greaterEqual(target, 0), 'float32'), [n, 1]));
       const ce = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(student)), 1));
       const ceLoss = tf.sum(tf.mul(tf.reshape(col(3), [n]), ce));
-      // Distillation towards the teacher's softened distribution.
+      // Distillation towards the teacher's softened distribution — only when some row has a KD
+      // weight: otherwise its term is exactly 0 (0·finite) and its gradient adds exactly 0, so
+      // skipping it changes no bit, and saves some 60 of a step's ~195 ops on the native backend.
+      const kdWeights = col(4);
+      if (!kdWeights.dataSync().some((w) => w !== 0)) return ceLoss as tf.Scalar;
       const teacher = tf.slice(y, [0, Y_COLUMNS], [n, outputs]);
       const teacherProbs = tf.softmax(masked(tf.div(teacher, temperature), unitMask(units, lo, col(5))));
       const kd = tf.mul(tf.neg(tf.sum(tf.mul(teacherProbs, tf.logSoftmax(tf.div(student, temperature))), 1)), temperature * temperature);
-      const kdLoss = tf.sum(tf.mul(tf.reshape(col(4), [n]), kd));
+      const kdLoss = tf.sum(tf.mul(tf.reshape(kdWeights, [n]), kd));
       return tf.add(ceLoss, kdLoss) as tf.Scalar;
     });
 }
