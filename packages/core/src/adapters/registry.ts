@@ -10,6 +10,7 @@ import { dora } from './dora.js';
 import { vera } from './vera.js';
 import { ia3 } from './ia3.js';
 import { bottleneck } from './bottleneck.js';
+import { adalora } from './adalora.js';
 
 const methods = new Map<string, AdapterMethod<any>>();
 
@@ -18,7 +19,7 @@ export function registerAdapterMethod<C extends BaseAdapterConfig>(method: Adapt
   methods.set(method.name, method as AdapterMethod<any>);
 }
 
-for (const method of [lora, dora, vera, ia3, bottleneck] as AdapterMethod<any>[]) registerAdapterMethod(method);
+for (const method of [lora, dora, vera, ia3, bottleneck, adalora] as AdapterMethod<any>[]) registerAdapterMethod(method);
 
 /** The names of the registered methods. */
 export function adapterMethodNames(): string[] {
