@@ -5,7 +5,8 @@ linears are children '0' and '1' (HyperLab's mlp names, so PEFT's keys and Hyper
 `base_model.model.0.lora_A.weight`); `test_sequential_names_map_explicitly` also checks PyTorch's
 usual nn.Sequential naming ('0', ReLU '1', '2') with the keys renamed explicitly.
 
-For LoRA (plain and rsLoRA), DoRA, VeRA, (IA)³ (output and feed-forward scaling) and AdaLoRA:
+For LoRA (plain and rsLoRA), DoRA, VeRA, (IA)³ (output and feed-forward scaling), AdaLoRA and RandLoRA
+(dense and sparse bases):
 - PEFT → HyperLab: PyTorch writes the base weights (safetensors), PEFT `get_peft_model` adds the
   adapter, every adapter parameter is set to seeded random values (B non-zero), `save_pretrained`
   writes PEFT's directory; HyperLab reads the base, `loadAdapter`s the directory, and its forward
@@ -33,7 +34,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 peft = pytest.importorskip("peft")
-from peft import AdaLoraConfig, IA3Config, LoraConfig, PeftModel, VeraConfig, get_peft_model  # noqa: E402
+from peft import AdaLoraConfig, IA3Config, LoraConfig, PeftModel, RandLoraConfig, VeraConfig, get_peft_model  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
 
 CORE = Path(__file__).resolve().parents[1]
@@ -99,6 +100,15 @@ METHODS = {
     "adalora": (
         lambda: AdaLoraConfig(init_r=4, target_r=2, total_step=10, lora_alpha=6, target_modules=["0", "1"]),
         {"method": "adalora", "initR": 4, "targetR": 2, "totalStep": 10, "loraAlpha": 6, "targetModules": ["0", "1"]},
+    ),
+    # Layer '0' has in < out, layer '1' in > out (the transposed update); the shared bases are saved.
+    "randlora": (
+        lambda: RandLoraConfig(r=4, randlora_alpha=8, target_modules=["0", "1"]),
+        {"method": "randlora", "r": 4, "randloraAlpha": 8, "targetModules": ["0", "1"]},
+    ),
+    "randlora-sparse": (
+        lambda: RandLoraConfig(r=8, randlora_alpha=4, sparse=True, target_modules=["0", "1"]),
+        {"method": "randlora", "r": 8, "randloraAlpha": 4, "sparse": True, "targetModules": ["0", "1"]},
     ),
 }
 

@@ -1,6 +1,6 @@
 /**
  * Parameter-efficient fine-tuning: adapters with Hugging Face PEFT's vocabulary and file format.
- * One file per method (`lora.ts`, `dora.ts`, `vera.ts`, `adalora.ts`, `ia3.ts`, `bitfit.ts`, `bottleneck.ts`,
+ * One file per method (`lora.ts`, `dora.ts`, `vera.ts`, `adalora.ts`, `randlora.ts`, `ia3.ts`, `bitfit.ts`, `bottleneck.ts`,
  * `prompt-tuning.ts`, `prefix-tuning.ts`; combining LoRA adapters in `weighted.ts`), the common verbs in
  * `framework.ts`, PEFT's directory layout in `save.ts`.
  */
@@ -26,6 +26,7 @@ export {
   type AdaloraConfigInput,
   type AdaloraRankPattern,
 } from './adalora.js';
+export { randlora, randloraConfig, randloraNumBases, randloraTrainableCount, type RandloraConfig, type RandloraConfigInput } from './randlora.js';
 export { ia3, ia3Config, type Ia3Config, type Ia3ConfigInput } from './ia3.js';
 export * from './bitfit.js';
 export { bottleneck, bottleneckConfig, bottleneckWidth, type BottleneckConfig, type BottleneckConfigInput, type BottleneckPlacement } from './bottleneck.js';
