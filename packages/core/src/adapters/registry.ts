@@ -12,6 +12,7 @@ import { ia3 } from './ia3.js';
 import { bottleneck } from './bottleneck.js';
 import { adalora } from './adalora.js';
 import { randlora } from './randlora.js';
+import { nola } from './nola.js';
 
 const methods = new Map<string, AdapterMethod<any>>();
 
@@ -20,7 +21,7 @@ export function registerAdapterMethod<C extends BaseAdapterConfig>(method: Adapt
   methods.set(method.name, method as AdapterMethod<any>);
 }
 
-for (const method of [lora, dora, vera, ia3, bottleneck, adalora, randlora] as AdapterMethod<any>[]) registerAdapterMethod(method);
+for (const method of [lora, dora, vera, ia3, bottleneck, adalora, randlora, nola] as AdapterMethod<any>[]) registerAdapterMethod(method);
 
 /** The names of the registered methods. */
 export function adapterMethodNames(): string[] {
