@@ -12,7 +12,7 @@ import { addAdapter, merge, unmerge } from './framework.js';
 import { adaloraAllocator, adaloraBudget, adaloraConfig, adaloraPenalty } from './adalora.js';
 import { trainableParameters } from './report.js';
 import { adapterStateDict, loadAdapter, saveAdapter } from './save.js';
-import { baseOutput, checkMergeRoundTrip, checkTrainsOnlyAdapters, output, randn, smallMlp } from './test-fixtures.js';
+import { baseOutput, checkMergeRoundTrip, checkTrainsOnlyAdapters, output, randn, smallConvNet, smallMlp } from './test-fixtures.js';
 
 const leaf = (params: ReturnType<typeof smallMlp>['params'], p: string): tf.Variable => flatten(params).get(p)!;
 
@@ -176,4 +176,20 @@ testOnBackends('adalora: a rankPattern (PEFT saved after pruning) gives each lay
     () => addAdapter(other.model, other.params, adaloraConfig({ initR: 3, totalStep: 10, targetR: 1, targetModules: ['0'], rankPattern: { '0.lora_E': [true] } })),
     /has 1 entries; initR is 3/,
   );
+});
+
+testOnBackends('adalora: conv2d (lora_A [r, in·kh·kw], ΔW run as a convolution): identity at init, count, merge round trip, training', async () => {
+  const { model, params } = smallConvNet();
+  const x = randn(2, [2, 5, 5, 3]);
+  const yBase = baseOutput(model, params, x);
+  addAdapter(model, params, adaloraConfig({ initR: 2, targetR: 1, totalStep: 10, targetModules: ['0', '2'] }));
+  assert.equal(maxAbsDiff(yBase, output(model, params, x)), 0);
+  assert.deepEqual(leaf(params, '0.lora_A.default').shape, [2, 3 * 9]);
+  assert.deepEqual(leaf(params, '0.lora_B.default').shape, [4, 2]);
+  assert.equal(trainableParameters(params).trainable, 2 * (27 + 4 + 1) + 2 * (4 + 2 + 1));
+  leaf(params, '0.lora_E.default').assign(tf.tensor2d([[1.5], [-0.7]]));
+  leaf(params, '2.lora_E.default').assign(tf.tensor2d([[0.4], [2]]));
+  checkMergeRoundTrip(model, params, x, ['0.weight', '2.weight']);
+  await checkTrainsOnlyAdapters(model, params, [2, 5, 5, 3], [2, 5, 5, 2]);
+  x.dispose();
 });

@@ -5,7 +5,7 @@
  * Yu Cheng, Weizhu Chen, Tuo Zhao (2023), "AdaLoRA: Adaptive Budget Allocation for
  * Parameter-Efficient Fine-Tuning", ICLR 2023, arXiv:2303.10512.
  *
- * Each adapted linear layer gains an SVD-shaped update ΔW = P·Λ·Q, stored as PEFT stores it:
+ * Each adapted layer gains an SVD-shaped update ΔW = P·Λ·Q, stored as PEFT stores it:
  * `lora_A` = Q `[r, in]`, `lora_E` = the singular values Λ `[r, 1]`, `lora_B` = P `[out, r]`:
  *
  *   y = base(x) + dropout(x)·(A ⊙ E)ᵀ·Bᵀ · s / (ranknum + 1e-5),   s = loraAlpha (r when loraAlpha ≤ 0)
@@ -36,7 +36,9 @@
  * (`{'0.lora_E': [true, false, …]}`) and tensors cut to the kept triplets; loading one here creates
  * layers of those ranks (ranknum still initR). HyperLab saves its tensors uncut (pruned triplets have
  * E = 0) with the config's `rankPattern`, which is the same forward in PEFT.
- * Trainable count per layer: r·(in + out + 1). Linear layers only.
+ * On conv2d (PEFT's `SVDConv2d`): `lora_A` is `[r, in·kh·kw]` and ΔW, reshaped to the base's
+ * `[out, in, kh, kw]`, runs as a convolution with the base's geometry.
+ * Trainable count per layer: r·(in·kh·kw + out + 1).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../nn/module.js';
@@ -44,6 +46,7 @@ import { findModules } from '../nn/module.js';
 import type { Params } from '../params/params.js';
 import { variable } from '../params/params.js';
 import { linearForward } from '../nn/linear.js';
+import { conv2d, type Conv2dModule } from '../nn/conv2d.js';
 import { initializers } from '../nn/init.js';
 import { dropout } from '../nn/activations.js';
 import type { PenaltyContext, GradientContext } from '../train/loop.js';
@@ -145,6 +148,8 @@ interface AdaloraState {
   scale: number;
   /** The allocator training this adapter, while there is one. */
   allocator?: AdaloraAllocator;
+  /** For conv2d: a bias-free convolution with the base's geometry, run with ΔW. */
+  conv?: Conv2dModule;
 }
 
 function layerRank(config: AdaloraConfig, layer: LayerInfo): number {
@@ -162,11 +167,13 @@ function factors(inst: AdapterInstance<AdaloraConfig>, params: Params): { a: tf.
   };
 }
 
-/** ΔW = B·(A ⊙ E)·s/(ranknum + 1e-5), `[out, in]`. */
+/** ΔW = B·(A ⊙ E)·s/(ranknum + 1e-5) in the base weight's layout (`[out, in]` or `[out, in, kh, kw]`). */
 function adaloraDelta(inst: AdapterInstance<AdaloraConfig>, params: Params): tf.Tensor {
   return tf.tidy(() => {
     const { a, e, b } = factors(inst, params);
-    return tf.mul(tf.matMul(b, tf.mul(a, e)), (inst.state as AdaloraState).scale);
+    const delta = tf.mul(tf.matMul(b, tf.mul(a, e)), (inst.state as AdaloraState).scale);
+    const { kind, outFeatures, inFeatures, kernelSize } = inst.layer;
+    return kind === 'linear' ? delta : tf.reshape(delta, [outFeatures, inFeatures, ...kernelSize]);
   });
 }
 
@@ -187,7 +194,7 @@ export const adalora: AdapterMethod<AdaloraConfig> = {
   name: 'adalora',
   configName: 'AdaLoraConfig',
   peftType: 'ADALORA',
-  supportedKinds: ['linear'],
+  supportedKinds: ['linear', 'conv2d'],
   mergeable: true,
   paramKeys: ['lora_A', 'lora_E', 'lora_B'],
   schema,
@@ -196,11 +203,16 @@ export const adalora: AdapterMethod<AdaloraConfig> = {
   init({ layer, config, name, rng }) {
     const r = layerRank(config, layer);
     const std = config.initLoraWeights ? 0.02 : 1;
-    const a = initializers.normal(std)(rng.fork('lora_A'), [r, layer.inFeatures]);
+    const fanIn = layer.inFeatures * layer.kernelSize[0] * layer.kernelSize[1];
+    const a = initializers.normal(std)(rng.fork('lora_A'), [r, fanIn]);
     const b = initializers.normal(std)(rng.fork('lora_B'), [layer.outFeatures, r]);
     const e = config.initLoraWeights ? tf.zeros([r, 1]) : initializers.normal(1)(rng.fork('lora_E'), [r, 1]);
     const s = config.loraAlpha > 0 ? config.loraAlpha : config.initR;
     const state: AdaloraState = { rank: r, scale: Math.fround(s / Math.fround(config.initR + 1e-5)) };
+    if (layer.kind === 'conv2d') {
+      const base = layer.module as Conv2dModule;
+      state.conv = conv2d({ inChannels: base.inChannels, outChannels: base.outChannels, kernelSize: base.kernelSize, stride: base.stride, padding: base.padding, dilation: base.dilation, bias: false });
+    }
     return {
       leaves: {
         [`lora_A.${name}`]: variable(a, `${layer.path}.lora_A.${name}`),
@@ -213,8 +225,10 @@ export const adalora: AdapterMethod<AdaloraConfig> = {
   transformOutput(inst, params, x, y, _yBase, ctx) {
     if ((inst.state as AdaloraState).rank === 0) return y;
     return tf.tidy(() => {
-      const { a, e, b } = factors(inst, params);
       const xd = dropout(x, inst.config.loraDropout, ctx);
+      const { conv } = inst.state as AdaloraState;
+      if (conv) return tf.add(y, conv.apply({ weight: adaloraDelta(inst, params) } as unknown as Params, xd));
+      const { a, e, b } = factors(inst, params);
       return tf.add(y, tf.mul(linearForward(linearForward(xd, tf.mul(a, e)), b), (inst.state as AdaloraState).scale));
     });
   },
