@@ -268,6 +268,14 @@ adapters: { base: mnistbase, tasks: [[2, 3]] }
     assert.match(String(mixed.reply.content.evalue), /unknown key "scenario"/);
   });
 
+  it('%%adapter with AdaLoRA prunes ranks during training (its allocator runs in the loop)', async () => {
+    const { reply, iopub } = await kernel.client.execute(adapterCell('ada', 'adalora', '\n  init_r: 4\n  target_r: 1\n  total_step: 39\n  tinit: 2\n  tfinal: 5'), { timeoutMs: 120_000 });
+    assert.equal(reply.content.status, 'ok', JSON.stringify(reply.content));
+    assert.match(streamText(iopub, 'stdout'), /AdaLoRA ranks after pruning \(budget 1 of 4\): 0\S*: 1/);
+    const [record] = records(iopub);
+    assert.equal((record.config.adapter as Record<string, unknown>).initR, 4);
+  });
+
   it('%%experiment records the metrics a TypeScript cell ends with; %seed sets the seed', async () => {
     const seed = await kernel.client.execute('%seed 7');
     assert.equal(streamText(seed.iopub, 'stdout'), 'Seed: 7\n');
@@ -287,7 +295,7 @@ adapters: { base: mnistbase, tasks: [[2, 3]] }
     assert.equal(ia3.reply.content.status, 'ok', JSON.stringify(ia3.reply.content));
     const runs = await kernel.client.execute('%runs');
     const table = text(first(runs.iopub, 'display_data'));
-    assert.match(table, /^10 runs\nrun +magic +method/);
+    assert.match(table, /^11 runs\nrun +magic +method/);
     assert.match(table, /\nlora +adapter +lora/);
     assert.match(table, /\ninterpolated +adapter +lora/);
     assert.match(table, /\nia3 +adapter +ia3/);

@@ -37,6 +37,11 @@ export function getAdapterMethod(name: string): AdapterMethod<any> {
 }
 
 /** The registered method with PEFT's `peft_type` (LoRA's is `'LORA'`; DoRA shares it), or undefined. */
+/** The `peft_type`s of the registered methods (for messages), without repeats. */
+export function knownPeftTypes(): string[] {
+  return [...new Set([...methods.values()].map((m) => m.peftType).filter((t): t is string => typeof t === 'string'))];
+}
+
 export function methodOfPeftType(peftType: unknown): AdapterMethod<any> | undefined {
   for (const method of methods.values()) if (method.peftType === peftType) return method;
   return undefined;

@@ -17,7 +17,7 @@ import type { Module } from '../nn/module.js';
 import { flatten, type Params } from '../params/params.js';
 import { decodeSafetensors, encodeSafetensors, writeFileAtomic } from '../io/safetensors.js';
 import { addAdapter, deleteAdapter, getAdapter, type AdapterRecord } from './framework.js';
-import { getAdapterMethod, methodOfPeftType } from './registry.js';
+import { getAdapterMethod, methodOfPeftType, knownPeftTypes } from './registry.js';
 import type { AdapterMethod } from './method.js';
 
 /** File names inside an adapter directory (PEFT's). */
@@ -74,7 +74,7 @@ function methodOfPeftConfig(json: Record<string, unknown>, file: string): Adapte
     default: {
       const method = methodOfPeftType(json.peft_type);
       if (method) return method;
-      throw new Error(`loadAdapter ${file}: unsupported peft_type ${JSON.stringify(json.peft_type)} (supported: LORA, LORA with use_dora, VERA, IA3, BOTTLENECK)`);
+      throw new Error(`loadAdapter ${file}: unsupported peft_type ${JSON.stringify(json.peft_type)} (supported: ${knownPeftTypes().join(', ')}; LORA with use_dora is DoRA)`);
     }
   }
 }

@@ -3,7 +3,8 @@
  * YAML config — model, data, adapter (PEFT-style options, camelCase), training, seed — showing the
  * trainable-parameter table, a live progress line and figure, and a run card. The adapter methods
  * and their papers are in `@hyperlab/core`'s `adapters/` (LoRA, DoRA, VeRA, (IA)³, bottleneck);
- * BitFit (Ben Zaken et al., 2022) and full fine-tuning need no injected layers.
+ * BitFit (Ben Zaken et al., 2022) and full fine-tuning need no injected layers. AdaLoRA's rank
+ * allocator and orthogonal penalty run inside the training loop.
  */
 import type * as Core from '@hyperlab/core';
 import type { JsonSchema } from '../config/yaml-config.js';
@@ -157,6 +158,9 @@ export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {
     }
     const report = core.trainableParameters(params);
     ctx.magic.print(core.formatTrainableTable(report));
+    // AdaLoRA prunes ranks during training (Zhang et al. 2023): its allocator runs after every
+    // step and its orthogonal regulariser joins the loss, as PEFT's update_and_allocate does.
+    const allocator = adapter.method === 'adalora' ? core.adaloraAllocator(model) : undefined;
 
     const trained = await trainLive({
       core,
@@ -169,7 +173,12 @@ export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {
       rng: rng.fork('train'),
       title: `${ctx.name}: ${adapter.method} on ${config.data.dataset}`,
       rate: ctx.session.liveRate,
-    });
+      ...(allocator ? { hooks: { afterStep: (c: Parameters<typeof allocator.afterStep>[0]) => allocator.afterStep(c), penalty: (c: Parameters<typeof allocator.penalty>[0]) => allocator.penalty(c) } } : {}),
+    }).finally(() => allocator?.dispose());
+    if (allocator?.rankPattern) {
+      const kept = Object.entries(allocator.rankPattern).map(([layer, mask]) => `${layer}: ${(mask as boolean[]).filter(Boolean).length}`).join(', ');
+      ctx.magic.print(`AdaLoRA ranks after pruning (budget ${allocator.targetBudget} of ${allocator.initBudget}): ${kept}`);
+    }
     const value: Omit<AdapterRun, 'name' | 'metrics' | 'record'> = { model, params, adapter, history: trained.result.history };
     return {
       config: { ...config, model: built.recorded, seed: ctx.seed } as unknown as Record<string, unknown>,

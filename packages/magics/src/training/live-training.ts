@@ -59,6 +59,8 @@ export interface LiveTrainingOptions {
   title: string;
   /** Updates per second at most. */
   rate: number;
+  /** Extra loss and per-step hooks of the core's `train()` (AdaLoRA's orthogonal penalty and rank allocator). */
+  hooks?: Pick<Core.TrainOptions, 'penalty' | 'afterStep'>;
 }
 
 /** The outcome of {@link trainLive}. */
@@ -139,6 +141,7 @@ export async function trainLive(options: LiveTrainingOptions): Promise<LiveTrain
       data: () => core.batches(train, { batchSize: config.batchSize, shuffle: true, rng: shuffle }),
       evaluate: { every: config.evalEvery === 'epoch' ? 'epoch' : config.evalEvery, fn: evaluateTest },
       signal: magic.signal,
+      ...(options.hooks ?? {}),
       onProgress(event) {
         if (event.type === 'step') {
           curves['train/loss'].step.push(event.step);
