@@ -14,16 +14,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 const core = require('../../../packages/core/dist/index.js');
 
-const args = process.argv.slice(2);
-const flag = (name) => args.includes(name);
-const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
-const quick = flag('--quick');
-const seeds = Number(option('--seeds', quick ? '1' : '5'));
-// --first-seed K runs seeds K … K+seeds−1 (so two processes can share a machine's cores).
-const firstSeed = Number(option('--first-seed', '1'));
-const backend = option('--backend', 'auto');
-const out = option('--out', path.join(__dirname, 'results', quick ? 'quick.jsonl' : 'full.jsonl'));
-const only = option('--only', '');
+const { benchOptions, finishedKeys } = require('../lib/resumable.js');
+
+const { quick, seeds, firstSeed, backend, out, only } = benchOptions(process.argv.slice(2), __dirname, 5);
 
 const ITERATIONS = quick ? 30 : 2000;
 const SCENARIOS = ['task', 'domain', 'class'];
@@ -39,21 +32,9 @@ const STRATEGIES = [
   { label: 'LwF', config: () => ({ name: 'lwf', temperature: 2 }) },
   { label: 'Replay (1000)', config: () => ({ name: 'replay', memSize: 1000, storagePolicy: 'class-balanced' }) },
   { label: 'DGR+distill', config: () => ({ name: 'generative-replay', distill: true, temperature: 2, zDim: 100, vaeHidden: [400, 400] }) },
-].filter((s) => !only || only.split(',').includes(s.label) || only.split(',').includes(s.config('task').name));
+].filter((s) => only.length === 0 || only.includes(s.label) || only.includes(s.config('task').name));
 
-function done() {
-  if (!fs.existsSync(out)) return new Set();
-  return new Set(
-    fs
-      .readFileSync(out, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => {
-        const r = JSON.parse(line);
-        return `${r.strategy}|${r.scenario}|${r.seed}`;
-      }),
-  );
-}
+const done = () => finishedKeys(out, (r) => `${r.strategy}|${r.scenario}|${r.seed}`);
 
 (async () => {
   const info = await core.setBackend(backend);

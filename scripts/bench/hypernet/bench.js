@@ -15,15 +15,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 const core = require('../../../packages/core/dist/index.js');
 
-const args = process.argv.slice(2);
-const flag = (name) => args.includes(name);
-const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
-const quick = flag('--quick');
-const seeds = Number(option('--seeds', quick ? '1' : '3'));
-const firstSeed = Number(option('--first-seed', '1'));
-const backend = option('--backend', 'auto');
-const out = option('--out', path.join(__dirname, 'results', quick ? 'quick.jsonl' : 'full.jsonl'));
-const only = option('--only', '');
+const { benchOptions, finishedKeys } = require('../lib/resumable.js');
+
+const { quick, seeds, firstSeed, backend, out, only } = benchOptions(process.argv.slice(2), __dirname, 3);
 
 const ITERATIONS = quick ? 30 : 2000;
 const SCENARIOS = ['task', 'class'];
@@ -36,21 +30,9 @@ const METHODS = [
   { label: 'HNET', config: () => HNET },
   { label: 'EWC', config: (s) => ({ name: 'ewc', ewcLambda: EWC_LAMBDA[s], ...(quick ? { fisherSamples: 50 } : {}) }) },
   { label: 'SI', config: (s) => ({ name: 'si', siLambda: SI_C[s], eps: 0.1 }) },
-].filter((m) => !only || only.split(',').includes(m.label));
+].filter((m) => only.length === 0 || only.includes(m.label));
 
-function done() {
-  if (!fs.existsSync(out)) return new Set();
-  return new Set(
-    fs
-      .readFileSync(out, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => {
-        const r = JSON.parse(line);
-        return `${r.method}|${r.scenario}|${r.seed}`;
-      }),
-  );
-}
+const done = () => finishedKeys(out, (r) => `${r.method}|${r.scenario}|${r.seed}`);
 
 (async () => {
   const info = await core.setBackend(backend);
