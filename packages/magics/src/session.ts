@@ -48,6 +48,12 @@ export const session = new MagicSession();
 
 let backendReady: Promise<void> | undefined;
 
+/** The compute core, loaded on first use (registering the magics must not load TensorFlow.js). */
+export function loadCore(): typeof import('@hyperlab/core') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@hyperlab/core') as typeof import('@hyperlab/core');
+}
+
 /**
  * Makes sure a tfjs backend is active before a magic computes: the one `%backend` chose, else the
  * core's automatic choice (tfjs-node when installed, else WASM, else CPU), set up once.

@@ -9,7 +9,7 @@
 import type * as Core from '@hyperlab/core';
 import type { JsonSchema } from '../config/yaml-config.js';
 import { experimentMagic, type ExperimentMagicSpec } from '../experiment-magic.js';
-import { ensureBackend } from '../session.js';
+import { ensureBackend, loadCore } from '../session.js';
 import { dataSchema, loadData, type DataConfig } from '../training/data.js';
 import { buildModel, modelSchema, type ModelConfig } from '../training/model.js';
 import { trainLive, trainSchema, type TrainConfig } from '../training/live-training.js';
@@ -108,11 +108,6 @@ seed: 0
 `;
 
 let cachedSchema: JsonSchema | undefined;
-
-function loadCore(): typeof Core {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('@hyperlab/core') as typeof Core;
-}
 
 /** `%%adapter`. */
 export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {

@@ -15,7 +15,7 @@ import { experimentMagic, type ExperimentMagicSpec } from '../experiment-magic.j
 import { figureBundle, type LineFigure } from '../figures/figure.js';
 import { heatmapBundle } from '../figures/heatmap.js';
 import { LiveOutput } from '../figures/live.js';
-import { ensureBackend } from '../session.js';
+import { ensureBackend, loadCore } from '../session.js';
 import { buildModel, modelSchema, type ModelConfig } from '../training/model.js';
 
 /** A validated `benchmark:` section. */
@@ -182,11 +182,6 @@ seed: 0
 `;
 
 let cachedSchema: JsonSchema | undefined;
-
-function loadCore(): typeof Core {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('@hyperlab/core') as typeof Core;
-}
 
 const percent = (value: number): string => `${(100 * value).toFixed(2)} %`;
 

@@ -23,7 +23,7 @@ import type { JsonSchema } from '../config/yaml-config.js';
 import { experimentMagic, type ExperimentContext, type ExperimentMagicSpec, type ExperimentOutcome } from '../experiment-magic.js';
 import { figureBundle, type LineFigure } from '../figures/figure.js';
 import { LiveOutput } from '../figures/live.js';
-import { ensureBackend } from '../session.js';
+import { ensureBackend, loadCore } from '../session.js';
 import { buildModel, modelSchema, type ModelConfig } from '../training/model.js';
 import { benchmarkSchema, continualMagicSpec, continualTrainSchema, SCENARIO_SCHEMA, type BenchmarkConfig, type ContinualTrainConfig } from './continual.js';
 
@@ -207,11 +207,6 @@ seed: 0
 `;
 
 let cachedSchema: JsonSchema | undefined;
-
-function loadCore(): typeof Core {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('@hyperlab/core') as typeof Core;
-}
 
 /** `learn: continual`: `%%continual` with the `hnet` strategy, and the hypernetwork's size. */
 async function learnContinual(core: typeof Core, config: HypernetMagicConfig, ctx: ExperimentContext): Promise<ExperimentOutcome> {
