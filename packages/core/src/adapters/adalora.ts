@@ -281,6 +281,22 @@ export const adalora: AdapterMethod<AdaloraConfig> = {
       bias: 'bias',
       fan_in_fan_out: 'fanInFanOut',
     }),
+  // PEFT's update_and_allocate after every step and the orthogonal regulariser in the loss.
+  trainingHooks({ model, adapterName }) {
+    const allocator = adaloraAllocator(model, adapterName);
+    return {
+      afterStep: (ctx) => allocator.afterStep(ctx),
+      penalty: (ctx) => allocator.penalty(ctx),
+      summary: () => {
+        const pattern = allocator.rankPattern;
+        if (!pattern) return [];
+        const kept = Object.entries(pattern).map(([layer, mask]) => `${layer}: ${mask.filter(Boolean).length}`).join(', ');
+        return [`AdaLoRA ranks after pruning (budget ${allocator.targetBudget} of ${allocator.initBudget}): ${kept}`];
+      },
+      metrics: (): Record<string, number> => (allocator.rankPattern ? { keptRank: Object.values(allocator.rankPattern).reduce((n, mask) => n + mask.filter(Boolean).length, 0) } : {}),
+      dispose: () => allocator.dispose(),
+    };
+  },
 };
 
 /**

@@ -10,6 +10,7 @@ export { layerInfo, type AdapterInstance, type AdapterMethod, type ExpandedTarge
 export { isAdapterLayer, type AdapterLayer, type ActivationState } from './layer.js';
 export { registerAdapterMethod, getAdapterMethod, adapterMethodNames, methodOfPeftType } from './registry.js';
 export * from './framework.js';
+export * from './training-hooks.js';
 export * from './report.js';
 export { truncatedSvd, type TruncatedSvd } from './svd.js';
 export { lora, loraConfig, loraScaling, type LoraConfig, type LoraConfigInput, type LoraInit } from './lora.js';

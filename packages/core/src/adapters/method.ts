@@ -16,6 +16,7 @@ import type { Rng } from '../random.js';
 import type { LinearModule } from '../nn/linear.js';
 import type { Conv2dModule } from '../nn/conv2d.js';
 import type { BaseAdapterConfig, ConfigSchema } from './config.js';
+import type { AdapterTrainingHooks, TrainingHooksContext } from './training-hooks.js';
 
 /** The base layer an adapter is injected into. */
 export interface LayerInfo {
@@ -136,4 +137,9 @@ export interface AdapterMethod<C extends BaseAdapterConfig = BaseAdapterConfig> 
   toPeft(config: C): Record<string, unknown>;
   /** A config from PEFT's `adapter_config.json` fields. */
   fromPeft(json: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * What the method does inside `train()` (AdaLoRA's rank allocator and orthogonal penalty), for
+   * the adapter `ctx.adapterName`; undefined when nothing. Collected by `adapterTrainingHooks`.
+   */
+  trainingHooks?(ctx: TrainingHooksContext): AdapterTrainingHooks | undefined;
 }

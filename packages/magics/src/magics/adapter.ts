@@ -41,6 +41,11 @@ export interface AdapterRun {
   history: Core.TrainHistory;
 }
 
+/** Steps `train` will take on `size` examples (what AdaLoRA's schedule and HFT's rounds count in). */
+function plannedSteps(core: typeof Core, train: TrainConfig, size: number): number {
+  return core.numBatches(size, train.batchSize) * train.epochs;
+}
+
 /** Methods that need no injected layers. */
 const WHOLE_MODEL_METHODS = {
   full: 'full fine-tuning: every parameter trains',
@@ -49,12 +54,18 @@ const WHOLE_MODEL_METHODS = {
 
 function adapterSchema(core: typeof Core): JsonSchema {
   const injected = core.adapterMethodNames();
-  const methods = [...Object.keys(WHOLE_MODEL_METHODS), ...injected];
+  const whole = core.wholeModelMethodNames();
+  const methods = [...Object.keys(WHOLE_MODEL_METHODS), ...whole, ...injected];
   const method = { enum: methods, description: `the method: ${methods.join(', ')}` };
   const branches: JsonSchema[] = injected.map((name) => {
     const schema = core.configJsonSchema(core.getAdapterMethod(name).schema) as { properties: Record<string, unknown>; required: string[] };
     return { if: { properties: { method: { const: name } }, required: ['method'] }, then: { ...schema, properties: { ...schema.properties, method } } };
   });
+  for (const name of whole) {
+    const spec = core.getWholeModelMethod(name);
+    const schema = core.configJsonSchema(spec.schema) as { properties: Record<string, unknown>; required: string[] };
+    branches.push({ if: { properties: { method: { const: name } }, required: ['method'] }, then: { ...schema, description: spec.description, properties: { ...schema.properties, method } } });
+  }
   const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, description: 'a list of module names' };
   branches.push({
     if: { properties: { method: { const: 'full' } }, required: ['method'] },
@@ -133,6 +144,8 @@ export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {
       ctx.fail(['model'], `model: the output width is ${widths[widths.length - 1]} but the data has ${data.classes} classes${config.data.dataset === 'mnist' && config.data.digits ? ` (digits ${config.data.digits.join(', ')})` : ''}`);
     }
     const adapter = { ...config.adapter };
+    const wholeModel = core.findWholeModelMethod(adapter.method);
+    let applied: Core.WholeModelApplied = {};
     try {
       if (adapter.method === 'full') {
         for (const leaf of core.flatten(params).values()) leaf.trainable = true;
@@ -144,6 +157,10 @@ export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {
           if (leaves.length === 0) ctx.fail(['adapter', 'modulesToSave'], `adapter.modulesToSave: "${entry}" matches no module (modules: ${Object.keys(model.children).join(', ')})`);
           for (const [, leaf] of leaves) leaf.trainable = true;
         }
+      } else if (wholeModel) {
+        const result = core.applyWholeModelMethod(model, params, adapter, { rng: rng.fork('adapter'), totalSteps: plannedSteps(core, config.train, data.train.size) });
+        Object.assign(adapter, result.config);
+        applied = result.applied;
       } else {
         core.addAdapter(model, params, adapter, 'default', { rng: rng.fork('adapter') });
       }
@@ -151,29 +168,35 @@ export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {
       if ((error as Error).name === 'ConfigError') throw error;
       ctx.fail(['adapter'], `adapter: ${(error as Error).message}`);
     }
-    const report = core.trainableParameters(params);
+    const trainModel = applied.trainModel ?? model;
+    const trainParams = applied.trainParams ?? params;
+    const report = core.trainableParameters(trainParams);
     ctx.magic.print(core.formatTrainableTable(report));
-    // AdaLoRA prunes ranks during training (Zhang et al. 2023): its allocator runs after every
-    // step and its orthogonal regulariser joins the loss, as PEFT's update_and_allocate does.
-    const allocator = adapter.method === 'adalora' ? core.adaloraAllocator(model) : undefined;
+    // Methods that act while training (AdaLoRA's rank allocator and orthogonal penalty, as PEFT's
+    // update_and_allocate; HFT's rounds; SpIEL's grow and drop) bring train() hooks.
+    const hooks = core.combineTrainingHooks([
+      ...(applied.hooks ? [applied.hooks] : []),
+      ...(wholeModel ? [] : [core.adapterTrainingHooks(model, params, { totalSteps: plannedSteps(core, config.train, data.train.size) })].filter((h): h is Core.AdapterTrainingHooks => h !== undefined)),
+    ]);
 
     const trained = await trainLive({
       core,
       magic: ctx.magic,
-      model,
-      params,
+      model: trainModel,
+      params: trainParams,
       train: data.train,
       test: data.test,
       config: config.train,
       rng: rng.fork('train'),
       title: `${ctx.name}: ${adapter.method} on ${config.data.dataset}`,
       rate: ctx.session.liveRate,
-      ...(allocator ? { hooks: { afterStep: (c: Parameters<typeof allocator.afterStep>[0]) => allocator.afterStep(c), penalty: (c: Parameters<typeof allocator.penalty>[0]) => allocator.penalty(c) } } : {}),
-    }).finally(() => allocator?.dispose());
-    if (allocator?.rankPattern) {
-      const kept = Object.entries(allocator.rankPattern).map(([layer, mask]) => `${layer}: ${(mask as boolean[]).filter(Boolean).length}`).join(', ');
-      ctx.magic.print(`AdaLoRA ranks after pruning (budget ${allocator.targetBudget} of ${allocator.initBudget}): ${kept}`);
-    }
+      ...(hooks ? { hooks: { ...(hooks.penalty ? { penalty: hooks.penalty } : {}), ...(hooks.transformGradients ? { transformGradients: hooks.transformGradients } : {}), ...(hooks.afterStep ? { afterStep: hooks.afterStep } : {}) } } : {}),
+    }).finally(() => {
+      applied.finish?.();
+    });
+    for (const line of hooks?.summary?.() ?? []) ctx.magic.print(line);
+    const hookMetrics = hooks?.metrics?.() ?? {};
+    hooks?.dispose?.();
     const value: Omit<AdapterRun, 'name' | 'metrics' | 'record'> = { model, params, adapter, history: trained.result.history };
     return {
       config: { ...config, model: built.recorded, seed: ctx.seed } as unknown as Record<string, unknown>,
@@ -184,6 +207,7 @@ export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {
         steps: trained.result.steps,
         trainableParams: report.trainable,
         totalParams: report.all,
+        ...hookMetrics,
       },
       curves: trained.curves,
       data: [

@@ -60,7 +60,7 @@ export interface LiveTrainingOptions {
   /** Updates per second at most. */
   rate: number;
   /** Extra loss and per-step hooks of the core's `train()` (AdaLoRA's orthogonal penalty and rank allocator). */
-  hooks?: Pick<Core.TrainOptions, 'penalty' | 'afterStep'>;
+  hooks?: Pick<Core.TrainOptions, 'penalty' | 'transformGradients' | 'afterStep'>;
 }
 
 /** The outcome of {@link trainLive}. */
