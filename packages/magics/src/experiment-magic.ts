@@ -46,6 +46,16 @@ export interface ExperimentOutcome {
   value?: Record<string, unknown>;
 }
 
+/** One ready-made body of an experiment magic (see {@link ExperimentMagicSpec.variants}). */
+export interface TemplateVariant {
+  /** Short key (`'lora'`), also the suggested `--as` stem. */
+  key: string;
+  /** One line for menus. */
+  help: string;
+  /** The YAML body. */
+  template: string;
+}
+
 /** An experiment magic. */
 export interface ExperimentMagicSpec<C> {
   /** `%%name`. */
@@ -56,6 +66,11 @@ export interface ExperimentMagicSpec<C> {
   schema(): JsonSchema;
   /** A commented YAML body to start from (for templates and `%%name?`). */
   template: string;
+  /**
+   * Ready-made bodies for the main choices of the magic (one per adapter method for `%%adapter`),
+   * listed by `%magic_templates` after {@link template} for front ends to offer.
+   */
+  variants?(): TemplateVariant[];
   /** TypeScript type of the `--as` variable (resolvable from a notebook). */
   variableType: string;
   /** Runs the experiment. */

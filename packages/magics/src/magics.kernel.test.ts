@@ -338,6 +338,10 @@ adapters: { base: mnistbase, tasks: [[2, 3]] }
     assert.ok(adapter, 'the adapter magic is listed');
     assert.match(adapter.template, /^model:/);
     assert.deepEqual(Object.keys(adapter.schema.properties), ['model', 'data', 'adapter', 'train', 'seed']);
+    const variants = (adapter as unknown as { variants: Array<{ key: string; template: string }> }).variants;
+    assert.ok(['full', 'bitfit', 'lora', 'adalora', 'nola'].every((key) => variants.some((v) => v.key === key)), variants.map((v) => v.key).join(', '));
+    assert.match(variants.find((v) => v.key === 'adalora')!.template, /^ {2}method: adalora\n(?:.*\n)* {2}totalStep: 79 /m);
+    assert.match(text(first(templates.iopub, 'display_data')), /^ {4}lora: LoRA: /m);
     assert.equal(streamText((await kernel.client.execute('%live_rate 5')).iopub, 'stdout'), 'Live updates: at most 5 per second\n');
     assert.match(String((await kernel.client.execute('%live_rate fast')).reply.content.evalue), /expects a number from 0 to 30, got "fast"/);
     const nb = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'markdown', id: 'm', metadata: {}, source: '# Report test' }] };

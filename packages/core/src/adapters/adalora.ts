@@ -193,6 +193,7 @@ function checkNotPruning(inst: AdapterInstance<AdaloraConfig>, caller: string): 
 export const adalora: AdapterMethod<AdaloraConfig> = {
   name: 'adalora',
   configName: 'AdaLoraConfig',
+  description: 'AdaLoRA: SVD-form LoRA whose ranks are pruned by importance while training (Zhang et al. 2023)',
   peftType: 'ADALORA',
   supportedKinds: ['linear', 'conv2d'],
   mergeable: true,

@@ -155,6 +155,7 @@ function bottleneckFromPeft(json: Record<string, unknown>): Record<string, unkno
 export const bottleneck: AdapterMethod<BottleneckConfig> = {
   name: 'bottleneck',
   configName: 'BottleneckConfig',
+  description: 'Bottleneck adapters: small down-up MLPs inserted after layers (Houlsby et al. 2019)',
   peftType: 'BOTTLENECK',
   supportedKinds: ['transformer_encoder_block', 'linear'],
   mergeable: false,

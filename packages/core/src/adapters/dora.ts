@@ -62,6 +62,7 @@ function magnitude(params: Params, name: string): tf.Tensor {
 export const dora: AdapterMethod<DoraConfig> = {
   name: 'dora',
   configName: 'LoraConfig',
+  description: 'DoRA: LoRA on the direction of each weight with a trained magnitude (Liu et al. 2024)',
   peftType: 'LORA',
   supportedKinds: ['linear'],
   mergeable: true,

@@ -78,6 +78,7 @@ function rescale(inst: AdapterInstance<Ia3Config>, params: Params, op: 'mul' | '
 export const ia3: AdapterMethod<Ia3Config> = {
   name: 'ia3',
   configName: 'IA3Config',
+  description: '(IA)³: trained vectors rescaling activations (Liu et al. 2022)',
   peftType: 'IA3',
   supportedKinds: ['linear', 'conv2d'],
   mergeable: true,

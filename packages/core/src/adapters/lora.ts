@@ -226,6 +226,7 @@ export function loraFromPeft(json: Record<string, unknown>): Record<string, unkn
 export const lora: AdapterMethod<LoraConfig> = {
   name: 'lora',
   configName: 'LoraConfig',
+  description: 'LoRA: trainable low-rank updates B·A beside frozen weights (Hu et al. 2021)',
   peftType: 'LORA',
   supportedKinds: ['linear', 'conv2d'],
   mergeable: true,

@@ -97,6 +97,8 @@ export interface AdapterMethod<C extends BaseAdapterConfig = BaseAdapterConfig> 
   readonly name: string;
   /** Name of the config in messages (`'LoraConfig'`). */
   readonly configName: string;
+  /** One line for menus and listings: what it is and its paper (`'LoRA: low-rank updates (Hu et al. 2021)'`). */
+  readonly description?: string;
   /** PEFT's `peft_type` (`'LORA'`). */
   readonly peftType: string;
   /** Module kinds it adapts. */

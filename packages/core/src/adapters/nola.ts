@@ -111,6 +111,7 @@ function nolaDelta(inst: AdapterInstance<NolaConfig>, params: Params): tf.Tensor
 export const nola: AdapterMethod<NolaConfig> = {
   name: 'nola',
   configName: 'NolaConfig',
+  description: 'NOLA: LoRA factors as trained mixtures of seeded random bases (Koohpayegani et al. 2024)',
   peftType: 'NOLA',
   supportedKinds: ['linear'],
   mergeable: true,

@@ -156,6 +156,7 @@ function randloraDelta(inst: AdapterInstance<RandloraConfig>, params: Params): t
 export const randlora: AdapterMethod<RandloraConfig> = {
   name: 'randlora',
   configName: 'RandLoraConfig',
+  description: 'RandLoRA: full-rank updates from shared random low-rank bases (Albert et al. 2025)',
   peftType: 'RANDLORA',
   supportedKinds: ['linear'],
   mergeable: true,

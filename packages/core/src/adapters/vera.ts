@@ -98,6 +98,7 @@ function veraDelta(inst: AdapterInstance<VeraConfig>, params: Params): tf.Tensor
 export const vera: AdapterMethod<VeraConfig> = {
   name: 'vera',
   configName: 'VeraConfig',
+  description: 'VeRA: shared frozen random low-rank matrices, trained scaling vectors (Kopiczko et al. 2024)',
   peftType: 'VERA',
   supportedKinds: ['linear'],
   mergeable: true,

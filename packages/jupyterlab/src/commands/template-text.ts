@@ -3,12 +3,41 @@
 /** The MIME type of `%magic_templates`. */
 export const MAGICS_MIME = 'application/vnd.hyperlab.magics.v1+json';
 
+/** A ready-made body of a magic (one per adapter method for `%%adapter`). */
+export interface TemplateVariant {
+  key: string;
+  help: string;
+  template: string;
+}
+
 /** One experiment magic as the kernel describes it. */
 export interface MagicTemplate {
   name: string;
   help: string;
   template: string;
   schema: Record<string, unknown>;
+  variants?: TemplateVariant[];
+}
+
+/** One item of the "Insert experiment template" menu. */
+export interface TemplateEntry {
+  /** What the menu shows. */
+  label: string;
+  /** The magic (`adapter`). */
+  magic: string;
+  /** Stem of the suggested `--as` name (`lora` → `lora1`). */
+  stem: string;
+  /** The YAML body. */
+  template: string;
+}
+
+/** The menu: a magic with variants offers one entry per variant (`%%adapter · lora — …`), else its template. */
+export function templateEntries(templates: MagicTemplate[]): TemplateEntry[] {
+  return templates.flatMap((t) => {
+    const variants = (t.variants ?? []).filter((v) => typeof v?.key === 'string' && typeof v.template === 'string');
+    if (variants.length === 0) return [{ label: `%%${t.name} — ${t.help}`, magic: t.name, stem: t.name, template: t.template }];
+    return variants.map((v) => ({ label: `%%${t.name} · ${v.key} — ${v.help}`, magic: t.name, stem: v.key.replace(/[^\w$]/g, '_'), template: v.template }));
+  });
 }
 
 /** The templates in `%magic_templates`' outputs. */
@@ -20,11 +49,11 @@ export function templatesOf(displays: Array<Record<string, unknown>>): MagicTemp
   return [];
 }
 
-/** The cell text for a template: the magic line with a fresh `--as` name, then the YAML body. */
-export function templateCell(template: MagicTemplate, taken: ReadonlySet<string>): string {
+/** The cell text for a menu entry: the magic line with a fresh `--as` name, then the YAML body. */
+export function templateCell(entry: TemplateEntry, taken: ReadonlySet<string>): string {
   let n = 1;
-  while (taken.has(`${template.name}${n}`)) n++;
-  return `%%${template.name} --as ${template.name}${n}\n${template.template.replace(/\n+$/, '')}`;
+  while (taken.has(`${entry.stem}${n}`)) n++;
+  return `%%${entry.magic} --as ${entry.stem}${n}\n${entry.template.replace(/\n+$/, '')}`;
 }
 
 /** Variable names the notebook's `--as` flags already use. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as core from '@hyperlab/core';
 import { ConfigError, parseYamlBody, validateBody, closest, formatPath } from './yaml-config.js';
-import { adapterMagicSchema, ADAPTER_TEMPLATE } from '../magics/adapter.js';
+import { adapterMagicSchema, adapterMagicSpec, ADAPTER_TEMPLATE } from '../magics/adapter.js';
 import { normalizeModelConfig } from '../training/model.js';
 
 const schema = adapterMagicSchema(core);
@@ -44,6 +44,24 @@ describe('%%adapter config validation', () => {
 
   it('the template is itself valid', async () => {
     validateBody(await parseYamlBody(ADAPTER_TEMPLATE, where), schema, where);
+  });
+
+  it('%magic_templates offers one valid template per method (required keys without a default left as comments)', async () => {
+    const variants = adapterMagicSpec.variants!();
+    assert.deepEqual(variants.map((v) => v.key).sort(), ['full', 'bitfit', ...core.wholeModelMethodNames(), ...core.adapterMethodNames()].sort());
+    for (const variant of variants) {
+      assert.ok(variant.help.length > 0, variant.key);
+      const required = [...variant.template.matchAll(/^ {2}# (\w+): \(required\)/gm)].map((m) => `adapter.${m[1]}`);
+      let problems: string[] = [];
+      try {
+        const config = validateBody<Record<string, any>>(await parseYamlBody(variant.template, where), schema, where);
+        assert.equal(config.adapter.method, variant.key);
+      } catch (error) {
+        assert.ok(error instanceof ConfigError, `${variant.key}: ${String(error)}`);
+        problems = error.issues.map((issue) => issue.path);
+      }
+      assert.deepEqual(problems, required, `${variant.key}: only its required keys are missing`);
+    }
   });
 
   it('an unknown key names its cell line and suggests the closest key', async () => {

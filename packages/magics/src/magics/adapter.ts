@@ -8,7 +8,7 @@
  */
 import type * as Core from '@hyperlab/core';
 import type { JsonSchema } from '../config/yaml-config.js';
-import { experimentMagic, type ExperimentMagicSpec } from '../experiment-magic.js';
+import { experimentMagic, type ExperimentMagicSpec, type TemplateVariant } from '../experiment-magic.js';
 import { ensureBackend, loadCore } from '../session.js';
 import { dataSchema, loadData, type DataConfig } from '../training/data.js';
 import { buildModel, modelSchema, type ModelConfig } from '../training/model.js';
@@ -105,7 +105,7 @@ data:
   train: 5000              # first N training images
   test: 1000
 adapter:
-  method: lora             # full | bitfit | lora | dora | vera | ia3 | bottleneck
+  method: lora             # full | bitfit | lora | dora | … (%magic_templates lists them all)
   r: 8
   loraAlpha: 16
   targetModules: ['0']     # module paths (suffixes, globs or a regex)
@@ -120,11 +120,55 @@ seed: 0
 
 let cachedSchema: JsonSchema | undefined;
 
+/** A YAML scalar or flow list for a template line. */
+function yamlValue(value: unknown): string {
+  if (typeof value === 'string') return /^[\w.-]+$/.test(value) && !/^(true|false|null|~|[-+]?\d)/i.test(value) ? value : JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(yamlValue).join(', ')}]`;
+  return JSON.stringify(value);
+}
+
+/** The `adapter:` lines of a method's template: every field with its default, required ones commented. */
+function adapterLines(schema: Core.ConfigSchema, method: string): string[] {
+  const lines = [`  method: ${method}`];
+  for (const [key, spec] of Object.entries(schema)) {
+    if (key === 'method') continue;
+    if (key === 'targetModules') lines.push(`  targetModules: ['0']     # module paths (suffixes, globs or a regex)`);
+    else if (key === 'modulesToSave') lines.push(`  modulesToSave: ['1']     # trained in full (e.g. a new head)`);
+    else if (key === 'totalStep') lines.push(`  totalStep: ${Math.ceil(5000 / 64)}            # steps of the run: ⌈train / batchSize⌉ × epochs`);
+    else if (spec.default !== undefined && (typeof spec.default !== 'object' || Array.isArray(spec.default))) lines.push(`  ${key}: ${yamlValue(spec.default)}`);
+    else if (spec.default === undefined && !spec.optional) lines.push(`  # ${key}: (required) ${spec.expected}`);
+  }
+  return lines;
+}
+
+/** ADAPTER_TEMPLATE with its `adapter:` section replaced. */
+function withAdapterSection(lines: string[]): string {
+  return ADAPTER_TEMPLATE.replace(/^adapter:\n(?:  .*\n)+/m, `adapter:\n${lines.join('\n')}\n`);
+}
+
+/** One template per method: full, BitFit, the whole-model methods and every injected adapter method. */
+function adapterVariants(core: typeof Core): TemplateVariant[] {
+  const variants: TemplateVariant[] = [
+    { key: 'full', help: WHOLE_MODEL_METHODS.full, template: withAdapterSection(['  method: full']) },
+    { key: 'bitfit', help: `${WHOLE_MODEL_METHODS.bitfit} (Ben Zaken et al. 2022)`, template: withAdapterSection(['  method: bitfit', `  modulesToSave: ['1']     # trained in full (e.g. a new head)`]) },
+  ];
+  for (const name of core.wholeModelMethodNames()) {
+    const spec = core.getWholeModelMethod(name);
+    variants.push({ key: name, help: spec.description, template: withAdapterSection(adapterLines(spec.schema, name)) });
+  }
+  for (const name of core.adapterMethodNames()) {
+    const method = core.getAdapterMethod(name);
+    variants.push({ key: name, help: method.description ?? method.configName, template: withAdapterSection(adapterLines(method.schema, name)) });
+  }
+  return variants;
+}
+
 /** `%%adapter`. */
 export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {
   name: 'adapter',
-  help: 'Fine-tune with LoRA, DoRA, VeRA, (IA)³, bottleneck adapters, BitFit or in full from a YAML config: %%adapter [--as NAME].',
+  help: 'Fine-tune with a PEFT method (LoRA and its family, adapters, (IA)³, sparse or subspace fine-tuning, BitFit) or in full from a YAML config: %%adapter [--as NAME].',
   template: ADAPTER_TEMPLATE,
+  variants: () => adapterVariants(loadCore()),
   variableType: 'import("@hyperlab/magics").AdapterRun',
   schema: () => (cachedSchema ??= adapterMagicSchema(loadCore())),
   async run(config, ctx) {

@@ -1,7 +1,8 @@
 /**
  * Magics a front end (the HyperLab JupyterLab extension) calls in the notebook's kernel:
  *
- * - `%magic_templates`: every experiment magic's name, help, YAML template and JSON Schema, as
+ * - `%magic_templates`: every experiment magic's name, help, YAML template, JSON Schema and
+ *   ready-made variants (one per adapter method for `%%adapter`), as
  *   `application/vnd.hyperlab.magics.v1+json` (for "Insert experiment template").
  * - `%live_rate N`: live outputs update at most N times a second (the extension's setting).
  * - `%report NOTEBOOK [-o OUT.html]`: the `hyperlab report` of a saved notebook, written beside it.
@@ -22,8 +23,9 @@ export const magicTemplatesMagic: LineMagic = {
   name: 'magic_templates',
   help: 'Show the experiment magics with their YAML templates and JSON Schemas (for front ends).',
   run(ctx) {
-    const magics = [...experimentMagics.values()].map((spec) => ({ name: spec.name, help: spec.help, template: spec.template, schema: spec.schema() }));
-    ctx.display(asDisplay({ [MAGICS_MIME]: { magics }, 'text/plain': magics.map((m) => `%%${m.name}: ${m.help}`).join('\n') }));
+    const magics = [...experimentMagics.values()].map((spec) => ({ name: spec.name, help: spec.help, template: spec.template, schema: spec.schema(), variants: spec.variants?.() ?? [] }));
+    const lines = magics.flatMap((m) => [`%%${m.name}: ${m.help}`, ...m.variants.map((v) => `    ${v.key}: ${v.help}`)]);
+    ctx.display(asDisplay({ [MAGICS_MIME]: { magics }, 'text/plain': lines.join('\n') }));
   },
 };
 
