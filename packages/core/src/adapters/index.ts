@@ -36,4 +36,5 @@ export * from './prompt-learning.js';
 export { addPromptTuning, loadPromptTuning, promptTuningConfig, type PromptTuningConfig, type PromptTuningConfigInput, type PromptTuningOptions } from './prompt-tuning.js';
 export { addPrefixTuning, loadPrefixTuning, prefixTuningConfig, type PrefixTuningConfig, type PrefixTuningConfigInput, type PrefixTuningOptions } from './prefix-tuning.js';
 export { addWeightedAdapter, type WeightedCombination, type WeightedAdapterOptions } from './weighted.js';
+export { hft, hftHooks, hftRoundSelection, hftSchema, hftUnits, chooseCategoryMembers, type HftConfig, type HftHooks, type HftHooksOptions, type HftUnit } from './hft.js';
 export * from './save.js';

@@ -108,6 +108,13 @@ export interface WholeModelContext<C> {
   rng: Rng;
   /** Steps the run will take, when known. */
   totalSteps?: number;
+  /** Steps in one epoch, when known (HFT's per-epoch rounds). */
+  stepsPerEpoch?: number;
+  /**
+   * The Params of an earlier run or notebook variable by name (aTLAS's task vectors); throws when
+   * there is none. Callers that can name other models (`%%adapter`) supply it.
+   */
+  resolveParams?: (name: string) => Params;
 }
 
 /**
@@ -170,11 +177,14 @@ export function applyWholeModelMethod(
   model: Module,
   params: Params,
   rawConfig: Record<string, unknown>,
-  options: { rng: Rng; totalSteps?: number },
+  options: { rng: Rng; totalSteps?: number; stepsPerEpoch?: number; resolveParams?: (name: string) => Params },
 ): { config: Record<string, unknown>; applied: WholeModelApplied } {
   const method = getWholeModelMethod(String(rawConfig.method));
   const config = validateConfig<{ method: string } & Record<string, unknown>>(method.configName, method.schema, rawConfig);
   method.checkConfig?.(config);
-  const applied = method.apply({ model, params, config, rng: options.rng, ...(options.totalSteps !== undefined ? { totalSteps: options.totalSteps } : {}) }) ?? {};
+  const { rng, ...known } = options;
+  const context: WholeModelContext<typeof config> = { model, params, config, rng };
+  for (const [key, value] of Object.entries(known)) if (value !== undefined) Object.assign(context, { [key]: value });
+  const applied = method.apply(context) ?? {};
   return { config, applied };
 }
