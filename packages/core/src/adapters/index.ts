@@ -1,6 +1,6 @@
 /**
  * Parameter-efficient fine-tuning: adapters with Hugging Face PEFT's vocabulary and file format.
- * One file per method (`lora.ts`, `dora.ts`, `vera.ts`, `adalora.ts`, `randlora.ts`, `nola.ts`, `ia3.ts`, `bitfit.ts`, `bottleneck.ts`,
+ * One file per method (`lora.ts`, `dora.ts`, `vera.ts`, `adalora.ts`, `randlora.ts`, `nola.ts`, `flora.ts`, `mtlora.ts`, `ia3.ts`, `bitfit.ts`, `bottleneck.ts`,
  * `prompt-tuning.ts`, `prefix-tuning.ts`; combining LoRA adapters in `weighted.ts`), the common verbs in
  * `framework.ts`, PEFT's directory layout in `save.ts`.
  */
@@ -29,6 +29,8 @@ export {
 } from './adalora.js';
 export { randlora, randloraConfig, randloraNumBases, randloraTrainableCount, type RandloraConfig, type RandloraConfigInput } from './randlora.js';
 export { nola, nolaConfig, type NolaConfig, type NolaConfigInput } from './nola.js';
+export { flora, floraConfig, floraDelta, floraModes, floraRanks, floraTrainableCount, type FloraConfig, type FloraConfigInput } from './flora.js';
+export { mtlora, mtloraConfig, mtloraTaskParams, mtloraTaskRank, mtloraTrainableCount, setActiveTask, activeTask, type MtloraConfig, type MtloraConfigInput } from './mtlora.js';
 export { ia3, ia3Config, type Ia3Config, type Ia3ConfigInput } from './ia3.js';
 export * from './bitfit.js';
 export { bottleneck, bottleneckConfig, bottleneckWidth, type BottleneckConfig, type BottleneckConfigInput, type BottleneckPlacement } from './bottleneck.js';

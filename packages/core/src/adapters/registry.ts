@@ -13,6 +13,8 @@ import { bottleneck } from './bottleneck.js';
 import { adalora } from './adalora.js';
 import { randlora } from './randlora.js';
 import { nola } from './nola.js';
+import { flora } from './flora.js';
+import { mtlora } from './mtlora.js';
 
 const methods = new Map<string, AdapterMethod<any>>();
 
@@ -21,7 +23,7 @@ export function registerAdapterMethod<C extends BaseAdapterConfig>(method: Adapt
   methods.set(method.name, method as AdapterMethod<any>);
 }
 
-for (const method of [lora, dora, vera, ia3, bottleneck, adalora, randlora, nola] as AdapterMethod<any>[]) registerAdapterMethod(method);
+for (const method of [lora, dora, vera, ia3, bottleneck, adalora, randlora, nola, flora, mtlora] as AdapterMethod<any>[]) registerAdapterMethod(method);
 
 /** The names of the registered methods. */
 export function adapterMethodNames(): string[] {
