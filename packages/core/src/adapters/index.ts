@@ -39,4 +39,6 @@ export { addPromptTuning, loadPromptTuning, promptTuningConfig, type PromptTunin
 export { addPrefixTuning, loadPrefixTuning, prefixTuningConfig, type PrefixTuningConfig, type PrefixTuningConfigInput, type PrefixTuningOptions } from './prefix-tuning.js';
 export { addWeightedAdapter, type WeightedCombination, type WeightedAdapterOptions } from './weighted.js';
 export { hft, hftHooks, hftRoundSelection, hftSchema, hftUnits, chooseCategoryMembers, type HftConfig, type HftHooks, type HftHooksOptions, type HftUnit } from './hft.js';
+export { sparseFt, sparseFtHooks, sparseFtSchema, sparseSetup, sparseMaskHooks, randomIndices, largestMagnitudeIndices, changedEntries, type SparseFtConfig, type SparseTarget, type SparseMaskHooks } from './sparse-ft.js';
+export { spiel, spielHooks, spielRevise, spielRate, spielSchema, type SpielConfig, type SpielHooks, type SpielOptions, type SpielRevision } from './spiel.js';
 export * from './save.js';

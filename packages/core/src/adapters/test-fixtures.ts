@@ -15,8 +15,9 @@ import { activationLayer } from '../nn/activations.js';
 import { initializers } from '../nn/init.js';
 import { maxAbsDiff } from '../testing/backends.js';
 import { train } from '../train/loop.js';
-import { adam } from '../train/optimizers.js';
+import { adam, type Optimizer } from '../train/optimizers.js';
 import { merge, unmerge } from './framework.js';
+import type { AdapterTrainingHooks } from './training-hooks.js';
 
 /** Normal random tensor. */
 export const randn = (seed: number, shape: number[]): tf.Tensor => initializers.normal()(new Rng(seed), shape);
@@ -97,4 +98,23 @@ export function baseOutput(model: Module, params: Params, x: tf.Tensor): Float32
   } finally {
     for (const [v, t] of flags) v.trainable = t;
   }
+}
+
+/** Trains `steps` full-batch steps of MSE on one random batch (`[16, in]` → `[16, out]`) through a method's hooks. */
+export async function trainWithHooks(model: Module, params: Params, hooks: AdapterTrainingHooks, shapes: { in: number; out: number }, steps: number, optimizer: Optimizer, seed = 3): Promise<void> {
+  const x = randn(seed, [16, shapes.in]);
+  const y = randn(seed + 1, [16, shapes.out]);
+  await train({
+    model,
+    params,
+    loss: 'mse',
+    epochs: steps,
+    optimizer,
+    rng: new Rng(seed),
+    data: () => [{ x: x.clone(), y: y.clone() }],
+    ...(hooks.penalty ? { penalty: hooks.penalty } : {}),
+    ...(hooks.transformGradients ? { transformGradients: hooks.transformGradients } : {}),
+    ...(hooks.afterStep ? { afterStep: hooks.afterStep } : {}),
+  });
+  tf.dispose([x, y]);
 }
