@@ -1,7 +1,7 @@
 /**
  * Parameter-efficient fine-tuning: adapters with Hugging Face PEFT's vocabulary and file format.
  * One file per method (`lora.ts`, `dora.ts`, `vera.ts`, `adalora.ts`, `randlora.ts`, `nola.ts`, `flora.ts`, `mtlora.ts`, `ia3.ts`, `bitfit.ts`, `bottleneck.ts`,
- * `prompt-tuning.ts`, `prefix-tuning.ts`; combining LoRA adapters in `weighted.ts`), the common verbs in
+ * `mam-adapter.ts` (scaled parallel adapter, MAM), `prompt-tuning.ts`, `prefix-tuning.ts`; combining LoRA adapters in `weighted.ts`), the common verbs in
  * `framework.ts`, PEFT's directory layout in `save.ts`.
  */
 export * from './config.js';
@@ -34,6 +34,22 @@ export { mtlora, mtloraConfig, mtloraTaskParams, mtloraTaskRank, mtloraTrainable
 export { ia3, ia3Config, type Ia3Config, type Ia3ConfigInput } from './ia3.js';
 export * from './bitfit.js';
 export { bottleneck, bottleneckConfig, bottleneckWidth, type BottleneckConfig, type BottleneckConfigInput, type BottleneckPlacement } from './bottleneck.js';
+export {
+  addMamAdapter,
+  loadMamAdapter,
+  mamAdapterConfig,
+  parallelAdapter,
+  parallelAdapterConfig,
+  saveMamAdapter,
+  MAM_PARALLEL_DIR,
+  MAM_PREFIX_DIR,
+  type MamAdapterConfig,
+  type MamAdapterConfigInput,
+  type MamAdapterOptions,
+  type MamAdapterResult,
+  type ParallelAdapterConfig,
+  type ParallelAdapterConfigInput,
+} from './mam-adapter.js';
 export * from './prompt-learning.js';
 export { addPromptTuning, loadPromptTuning, promptTuningConfig, type PromptTuningConfig, type PromptTuningConfigInput, type PromptTuningOptions } from './prompt-tuning.js';
 export { addPrefixTuning, loadPrefixTuning, prefixTuningConfig, type PrefixTuningConfig, type PrefixTuningConfigInput, type PrefixTuningOptions } from './prefix-tuning.js';

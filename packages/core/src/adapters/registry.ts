@@ -15,6 +15,7 @@ import { randlora } from './randlora.js';
 import { nola } from './nola.js';
 import { flora } from './flora.js';
 import { mtlora } from './mtlora.js';
+import { parallelAdapter } from './mam-adapter.js';
 
 const methods = new Map<string, AdapterMethod<any>>();
 
@@ -23,7 +24,7 @@ export function registerAdapterMethod<C extends BaseAdapterConfig>(method: Adapt
   methods.set(method.name, method as AdapterMethod<any>);
 }
 
-for (const method of [lora, dora, vera, ia3, bottleneck, adalora, randlora, nola, flora, mtlora] as AdapterMethod<any>[]) registerAdapterMethod(method);
+for (const method of [lora, dora, vera, ia3, bottleneck, adalora, randlora, nola, flora, mtlora, parallelAdapter] as AdapterMethod<any>[]) registerAdapterMethod(method);
 
 /** The names of the registered methods. */
 export function adapterMethodNames(): string[] {
