@@ -57,4 +57,5 @@ export { addWeightedAdapter, type WeightedCombination, type WeightedAdapterOptio
 export { hft, hftHooks, hftRoundSelection, hftSchema, hftUnits, chooseCategoryMembers, type HftConfig, type HftHooks, type HftHooksOptions, type HftUnit } from './hft.js';
 export { sparseFt, sparseFtHooks, sparseFtSchema, sparseSetup, sparseMaskHooks, randomIndices, largestMagnitudeIndices, changedEntries, type SparseFtConfig, type SparseTarget, type SparseMaskHooks } from './sparse-ft.js';
 export { spiel, spielHooks, spielRevise, spielRate, spielSchema, type SpielConfig, type SpielHooks, type SpielOptions, type SpielRevision } from './spiel.js';
+export { atlas, atlasSchema, addTaskVectorComposition, type AtlasConfig, type TaskVectorComposition, type TaskVectorCompositionOptions } from './atlas.js';
 export * from './save.js';
