@@ -147,29 +147,37 @@ export interface WholeModelMethod<C extends { method: string } = { method: strin
   apply(ctx: WholeModelContext<C>): WholeModelApplied | void;
 }
 
-const wholeModelMethods = new Map<string, WholeModelMethod<any>>();
+/**
+ * The registry, created on first use: a method file may register while this module is still loading
+ * (registry.ts → a method file → here → framework.ts → registry.ts is a cycle), when a `const` at
+ * module level would not exist yet; a function declaration is hoisted, its property made on demand.
+ */
+function registeredWholeModelMethods(): Map<string, WholeModelMethod<any>> {
+  const holder = registeredWholeModelMethods as { map?: Map<string, WholeModelMethod<any>> };
+  return (holder.map ??= new Map());
+}
 
 /** Adds (or replaces) a whole-model method under its `name`. */
 export function registerWholeModelMethod<C extends { method: string }>(method: WholeModelMethod<C>): void {
-  wholeModelMethods.set(method.name, method as WholeModelMethod<any>);
+  registeredWholeModelMethods().set(method.name, method as WholeModelMethod<any>);
 }
 
 /** The names of the registered whole-model methods. */
 export function wholeModelMethodNames(): string[] {
-  return [...wholeModelMethods.keys()];
+  return [...registeredWholeModelMethods().keys()];
 }
 
 /** The whole-model method registered under `name`, or undefined. */
 export function findWholeModelMethod(name: string): WholeModelMethod<any> | undefined {
-  return wholeModelMethods.get(name);
+  return registeredWholeModelMethods().get(name);
 }
 
 /** The whole-model method registered under `name`; throws with a suggestion when there is none. */
 export function getWholeModelMethod(name: string): WholeModelMethod<any> {
-  const method = wholeModelMethods.get(name);
+  const method = registeredWholeModelMethods().get(name);
   if (method) return method;
-  const suggestion = closestKey(name, [...wholeModelMethods.keys()]);
-  throw new Error(`unknown whole-model method '${name}'${suggestion ? ` — did you mean '${suggestion}'?` : ''} (have: ${[...wholeModelMethods.keys()].join(', ')})`);
+  const suggestion = closestKey(name, [...registeredWholeModelMethods().keys()]);
+  throw new Error(`unknown whole-model method '${name}'${suggestion ? ` — did you mean '${suggestion}'?` : ''} (have: ${[...registeredWholeModelMethods().keys()].join(', ')})`);
 }
 
 /** Validates `rawConfig` against the method's schema (defaults filled in) and applies it. */
