@@ -18,6 +18,11 @@
 //                                           optional: a hyperLora generator's adapter for `task`,
 //                                           materialised and saved (out.generated: the generator's
 //                                           own forward for that task)
+//     "corda": { "config": {...}, "calibration": "calib.safetensors" }
+//                                           optional: a CorDA-initialised LoRA (addCordaAdapter) from the
+//                                           calibration batches (tensors x0, x1, … in name order);
+//                                           out.factors: each layer's lora_A, lora_B; out.residual: its
+//                                           base weight after the init
 //     "seed": 1 }
 //
 // Prints JSON: { backend, outputs: number[][] (adapted forward), base: number[][] (adapters
@@ -60,6 +65,7 @@ async function main() {
 
   let record;
   let generated;
+  let corda;
   if (job.load) {
     record = core.loadAdapter(job.load, model, params);
   } else if (job.config) {
@@ -78,12 +84,23 @@ async function main() {
     generated = rows(tf.tidy(() => generator.apply(generatorParams, params, x, job.hyper.task)));
     record = core.materializeAdapter(generator, generatorParams, model, params, job.hyper.task, 'default');
     core.saveAdapter(job.save, model, params);
+  } else if (job.corda) {
+    const { tensors: calibration } = core.decodeSafetensors(new Uint8Array(fs.readFileSync(job.corda.calibration)));
+    const batches = [...calibration.keys()].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))).map((k) => calibration.get(k));
+    record = core.addCordaAdapter(model, params, job.corda.config, batches);
+    const flat = core.flatten(params);
+    corda = { factors: {}, residual: {} };
+    for (const layer of record.layers) {
+      corda.factors[layer] = { A: rows(flat.get(`${layer}.lora_A.default.weight`)), B: rows(flat.get(`${layer}.lora_B.default.weight`)) };
+      corda.residual[layer] = rows(flat.get(`${layer}.weight`));
+    }
   } else {
-    throw new Error('job needs "load", "config" or "hyper"');
+    throw new Error('job needs "load", "config", "hyper" or "corda"');
   }
   const out = { backend: info.name, keys: [...core.adapterStateDict(record).keys()].sort(), trainable: core.trainableParameters(params).trainable };
   out.outputs = rows(tf.tidy(() => model.apply(params, x)));
   if (generated) out.generated = generated;
+  if (corda) Object.assign(out, corda);
   core.disableAdapters(model);
   out.base = rows(tf.tidy(() => model.apply(params, x)));
   core.enableAdapters(model);

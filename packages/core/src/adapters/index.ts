@@ -13,7 +13,8 @@ export * from './framework.js';
 export * from './training-hooks.js';
 export * from './report.js';
 export { truncatedSvd, type TruncatedSvd } from './svd.js';
-export { lora, loraConfig, loraScaling, type LoraConfig, type LoraConfigInput, type LoraInit } from './lora.js';
+export { lora, loraConfig, loraScaling, registerLoraInit, type LoraConfig, type LoraConfigInput, type LoraCordaConfig, type LoraInit, type LoraInitializer } from './lora.js';
+export { addCordaAdapter, collectCovariances, cordaEigens, invertMatrix, preprocessCorda, type CordaEigens, type LayerCovariance } from './corda.js';
 export { dora, doraConfig, type DoraConfig } from './dora.js';
 export { vera, veraConfig, type VeraConfig, type VeraConfigInput } from './vera.js';
 export {

@@ -8,6 +8,7 @@
  * Fine-Tuning with LoRA", arXiv:2312.03732.
  * PiSSA initialisation: Fanxu Meng, Zhaohui Wang, Muhan Zhang (2024), "PiSSA: Principal Singular
  * Values and Singular Vectors Adaptation of Large Language Models", arXiv:2404.02948.
+ * CorDA initialisation (`'corda'`): in `corda.ts`, which registers it with {@link registerLoraInit}.
  *
  * A frozen weight W `[out, in]` gains a trainable update ΔW = s·B·A with A `[r, in]`, B `[out, r]`:
  *
@@ -17,7 +18,8 @@
  * U(±1/√in), and B = 0, so the adapted model equals the base exactly; `'gaussian'` A ~ N(0, 1/r²),
  * B = 0; `false` both kaiming-uniform (not an identity at init); `'pissa'` the top-r singular
  * triplets of W: A = diag(√(S_r/s))·V_rᵀ, B = U_r·diag(√(S_r/s)), and W is replaced by the residual
- * W − s·B·A (so the model is unchanged at init up to rounding; the SVD is `svd.ts`).
+ * W − s·B·A (so the model is unchanged at init up to rounding; the SVD is `svd.ts`); `'corda'` the
+ * same from the SVD of W·C, C the layer's input covariance (`corda.ts`; run `preprocessCorda` first).
  *
  * On conv2d (PEFT's LoRA-conv): A is a convolution with r output channels and the base's kernel
  * size, stride, padding and dilation (`[r, in, kh, kw]`), B a 1×1 convolution (`[out, r, 1, 1]`);
@@ -41,7 +43,13 @@ import { assignTo, tensorAt } from './param-paths.js';
 import { truncatedSvd } from './svd.js';
 
 /** How LoRA's A and B start (PEFT's `init_lora_weights`). */
-export type LoraInit = true | false | 'gaussian' | 'pissa';
+export type LoraInit = true | false | 'gaussian' | 'pissa' | 'corda';
+
+/** PEFT's `CordaConfig` (camelCase); its cache and covariance files and float16 option do not apply here. */
+export interface LoraCordaConfig {
+  /** `'ipm'` adapts the r largest components of W·C, `'kpm'` the r smallest (PEFT's `corda_method`). Default `'ipm'`. */
+  cordaMethod?: 'ipm' | 'kpm';
+}
 
 /** LoRA's configuration (PEFT's `LoraConfig`, camelCase). */
 export interface LoraConfig extends BaseAdapterConfig {
@@ -62,6 +70,8 @@ export interface LoraConfig extends BaseAdapterConfig {
   fanInFanOut: false;
   /** PEFT's flag for DoRA; true turns this into a DoRA adapter (`dora.ts`). Default false. */
   useDora: boolean;
+  /** With `initLoraWeights: 'corda'`: which components the adapter takes (PEFT's `corda_config`). */
+  cordaConfig?: LoraCordaConfig;
 }
 
 /** What {@link loraConfig} accepts: `targetModules` plus any fields to change from the defaults. */
@@ -75,10 +85,16 @@ export function loraSchema(method: 'lora' | 'dora'): ConfigSchema {
     loraAlpha: fields.number(8),
     loraDropout: fields.probability(0),
     useRslora: fields.boolean(false),
-    initLoraWeights: fields.oneOf([true, false, 'gaussian', 'pissa'], true),
+    initLoraWeights: fields.oneOf([true, false, 'gaussian', 'pissa', 'corda'], true),
     bias: fields.oneOf(['none', 'all', 'lora_only'], 'none'),
     fanInFanOut: fields.fixed(false, "HyperLab's layers store weights [out, in]"),
     useDora: method === 'dora' ? fields.fixed(true, 'DoRA') : fields.boolean(false),
+    cordaConfig: {
+      expected: "an object { cordaMethod: 'ipm' | 'kpm' }",
+      check: (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.entries(v).every(([k, x]) => k === 'cordaMethod' && (x === 'ipm' || x === 'kpm')),
+      optional: true,
+      json: { type: 'object', properties: { cordaMethod: { enum: ['ipm', 'kpm'], default: 'ipm' } }, additionalProperties: false },
+    },
   };
 }
 
@@ -100,7 +116,19 @@ export function checkLoraRank(configName: string, r: number, layer: LayerInfo, i
     const shape = layer.kind === 'linear' ? `linear ${layer.inFeatures} → ${layer.outFeatures}` : `conv2d ${layer.inFeatures}·${layer.kernelSize.join('×')} → ${layer.outFeatures}`;
     throw new Error(`${configName}.r = ${r} is larger than min(in, out) = ${limit} of layer '${layer.path}' (${shape})`);
   }
-  if (initLoraWeights === 'pissa' && layer.kind !== 'linear') throw new Error(`${configName}: initLoraWeights 'pissa' supports linear layers only; '${layer.path}' is ${layer.kind}`);
+  if ((initLoraWeights === 'pissa' || initLoraWeights === 'corda') && layer.kind !== 'linear') {
+    throw new Error(`${configName}: initLoraWeights '${initLoraWeights}' supports linear layers only; '${layer.path}' is ${layer.kind}`);
+  }
+}
+
+/** An initialisation another file provides (CorDA's): A and B for the layer, rewriting its base weight as needed. */
+export type LoraInitializer = (ctx: InitContext<LoraConfig>, scale: number) => [tf.Tensor, tf.Tensor];
+
+const loraInitializers = new Map<string, LoraInitializer>();
+
+/** Registers the initialisation `initLoraWeights: name` runs (`corda.ts` registers `'corda'`). */
+export function registerLoraInit(name: string, init: LoraInitializer): void {
+  loraInitializers.set(name, init);
 }
 
 /** State of one LoRA (or DoRA) adapter on one layer. */
@@ -124,6 +152,10 @@ export function initLoraLeaves(ctx: InitContext<LoraConfig>): { leaves: Record<s
   const init = config.initLoraWeights;
   if (init === 'pissa') {
     [a, b] = pissaInit(tensorAt(params, 'weight', 'lora') as tf.Variable, r, scale);
+  } else if (init === 'corda') {
+    const registered = loraInitializers.get(init);
+    if (!registered) throw new Error("LoraConfig.initLoraWeights 'corda' needs corda.ts loaded (it comes with @hyperlab/core's adapters index)");
+    [a, b] = registered(ctx, scale);
   } else {
     a = init === 'gaussian' ? initializers.normal(1 / r)(rng.fork('lora_A'), shapeA) : initializers.torchDefault()(rng.fork('lora_A'), shapeA);
     b = init === false ? initializers.torchDefault()(rng.fork('lora_B'), shapeB) : tf.zeros(shapeB);
@@ -199,6 +231,9 @@ export function loraToPeft(config: LoraConfig): Record<string, unknown> {
     bias: config.bias,
     fan_in_fan_out: config.fanInFanOut,
     use_dora: config.useDora,
+    ...(config.initLoraWeights === 'corda'
+      ? { corda_config: { cache_file: null, covariance_file: null, corda_method: config.cordaConfig?.cordaMethod ?? 'ipm', verbose: false, use_float16_for_covariance: false, prune_temporary_fields: true } }
+      : {}),
     target_modules: describeTargets(config.targetModules),
     modules_to_save: config.modulesToSave.length ? config.modulesToSave : null,
     layers_to_transform: null,
@@ -210,7 +245,9 @@ export function loraToPeft(config: LoraConfig): Record<string, unknown> {
 
 /** A LoRA/DoRA config from PEFT's fields (PEFT keys HyperLab does not use are ignored). */
 export function loraFromPeft(json: Record<string, unknown>): Record<string, unknown> {
-  return configFromPeft(json.use_dora === true ? 'dora' : 'lora', json, {
+  const corda = json.corda_config as Record<string, unknown> | null | undefined;
+  const cordaConfig = json.init_lora_weights === 'corda' && corda && typeof corda.corda_method === 'string' ? { cordaConfig: { cordaMethod: corda.corda_method } } : {};
+  return { ...cordaConfig, ...configFromPeft(json.use_dora === true ? 'dora' : 'lora', json, {
     r: 'r',
     lora_alpha: 'loraAlpha',
     lora_dropout: 'loraDropout',
@@ -219,7 +256,7 @@ export function loraFromPeft(json: Record<string, unknown>): Record<string, unkn
     bias: 'bias',
     fan_in_fan_out: 'fanInFanOut',
     use_dora: 'useDora',
-  });
+  }) };
 }
 
 /** The LoRA method. */
@@ -232,6 +269,9 @@ export const lora: AdapterMethod<LoraConfig> = {
   mergeable: true,
   paramKeys: ['lora_A', 'lora_B'],
   schema: loraSchema('lora'),
+  checkConfig(config) {
+    if (config.cordaConfig !== undefined && config.initLoraWeights !== 'corda') throw new Error(`LoraConfig.cordaConfig is set but initLoraWeights is ${JSON.stringify(config.initLoraWeights)}, not 'corda'`);
+  },
   checkLayer: (config, layer) => checkLoraRank('LoraConfig', config.r, layer, config.initLoraWeights),
   init: initLoraLeaves,
   transformOutput: (inst, params, x, y, _yBase, ctx) => tf.add(y, loraBranch(inst, params, x, ctx)),

@@ -81,15 +81,19 @@ function methodOfPeftConfig(json: Record<string, unknown>, file: string): Adapte
 
 /**
  * Reads an adapter saved by {@link saveAdapter} (or by PEFT, for the modules that correspond) into
- * `model`/`params` as adapter `name`. A PiSSA adapter is loaded with the default init (the saved
- * A and B replace it; the base weights are not touched — give the residual base yourself).
+ * `model`/`params` as adapter `name`. A PiSSA or CorDA adapter is loaded with the default init (the
+ * saved A and B replace it; the base weights are not touched — give the residual base yourself).
  */
 export function loadAdapter(dir: string, model: Module, params: Params, name = 'default'): AdapterRecord {
   const configFile = path.join(dir, ADAPTER_CONFIG_FILE);
   const json = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>;
   const method = methodOfPeftConfig(json, configFile);
   const config = method.fromPeft(json);
-  if (config.initLoraWeights === 'pissa') config.initLoraWeights = true;
+  if (config.initLoraWeights === 'pissa' || config.initLoraWeights === 'corda') {
+    // The saved A and B replace the init, as PEFT loads them (it needs init_lora_weights=True for CorDA).
+    config.initLoraWeights = true;
+    delete config.cordaConfig;
+  }
   const weightsFile = path.join(dir, ADAPTER_WEIGHTS_FILE);
   const { tensors } = decodeSafetensors(new Uint8Array(fs.readFileSync(weightsFile)));
   const flags = new Map([...flatten(params).values()].map((v) => [v, v.trainable]));
