@@ -1,7 +1,8 @@
 /**
  * Parameter-efficient fine-tuning: adapters with Hugging Face PEFT's vocabulary and file format.
  * One file per method (`lora.ts`, `dora.ts`, `vera.ts`, `adalora.ts`, `randlora.ts`, `nola.ts`, `flora.ts`, `mtlora.ts`, `ia3.ts`, `bitfit.ts`, `bottleneck.ts`,
- * `mam-adapter.ts` (scaled parallel adapter, MAM), `prompt-tuning.ts`, `prefix-tuning.ts`; combining LoRA adapters in `weighted.ts`), the common verbs in
+ * `mam-adapter.ts` (scaled parallel adapter, MAM), `prompt-tuning.ts`, `prefix-tuning.ts`, `corda.ts` (CorDA's LoRA init), and the
+ * whole-model methods `hft.ts`, `sparse-ft.ts`, `spiel.ts`, `atlas.ts`; combining LoRA adapters in `weighted.ts`), the common verbs in
  * `framework.ts`, PEFT's directory layout in `save.ts`.
  */
 export * from './config.js';
