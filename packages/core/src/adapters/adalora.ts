@@ -29,6 +29,7 @@
  * The orthogonality regulariser {@link adaloraPenalty} — PEFT's
  * orthRegWeight · mean over the A and B matrices of ‖AAᵀ − I‖_F and ‖BᵀB − I‖_F (the paper writes the
  * squared norms; PEFT, followed here, averages the plain ones) — is the allocator's `penalty`.
+ * The EMAs, triplet scores and regulariser are `rank-importance.ts`, shared with IncreLoRA.
  *
  * Merging adds ΔW to W; it is refused while an allocator is still pruning (before the ranks are
  * final at totalStep − tfinal). Saved layout (PEFT's): `base_model.model.<path>.lora_A`,
@@ -56,6 +57,7 @@ import type { AdapterInstance, AdapterMethod, LayerInfo } from './method.js';
 import { isAdapterLayer } from './layer.js';
 import { getAdapter } from './framework.js';
 import { assignTo, subtree, tensorAt } from './param-paths.js';
+import { gradientsByVariable, orthogonalPenalty, sensitivityEma, tripletScores } from './rank-importance.js';
 
 /** Which triplets of each layer are kept, by `<layer path>.lora_E` (PEFT's `rank_pattern`). */
 export type AdaloraRankPattern = Record<string, boolean[]>;
@@ -321,12 +323,6 @@ interface AllocatedLayer {
   b: tf.Variable;
 }
 
-/** Sensitivity EMAs of one leaf. */
-interface Importance {
-  ipt: tf.Variable;
-  unc: tf.Variable;
-}
-
 /** Rank allocation for one AdaLoRA adapter (PEFT's `RankAllocator` and `update_and_allocate`). */
 export interface AdaloraAllocator {
   /** Σ of the layers' initial ranks (initR·n without a loaded rank pattern). */
@@ -366,19 +362,6 @@ function allocatedLayers(model: Module, name: string): AllocatedLayer[] {
   return out;
 }
 
-/** √s with a zero (not NaN) gradient at s = 0, i.e. at exactly orthonormal factors. */
-const safeSqrt = tf.customGrad((s, save) => {
-  const value = tf.sqrt(s as tf.Tensor);
-  (save as tf.GradSaveFunc)([value]);
-  return {
-    value,
-    gradFunc: (dy: tf.Tensor, [root]: tf.Tensor[]) => {
-      const positive = tf.greater(root, 0);
-      return tf.where(positive, tf.div(tf.mul(dy, 0.5), tf.where(positive, root, tf.onesLike(root))), tf.zerosLike(root));
-    },
-  };
-}) as (s: tf.Tensor) => tf.Tensor;
-
 /**
  * The orthogonality regulariser of adapter `name` on `params` (differentiable):
  * orthRegWeight · mean over every layer's A and B of ‖AAᵀ − I‖_F and ‖BᵀB − I‖_F (PEFT's form).
@@ -386,25 +369,11 @@ const safeSqrt = tf.customGrad((s, save) => {
 export function adaloraPenalty(model: Module, params: Params, name = 'default'): tf.Scalar {
   const record = getAdapter(model, name);
   const weight = (record.config as unknown as AdaloraConfig).orthRegWeight;
-  return tf.tidy(() => {
-    const terms: tf.Scalar[] = [];
-    for (const path of record.layers) {
-      const layer = subtree(params, path);
-      for (const [key, gram] of [
-        ['lora_A', (p: tf.Tensor) => tf.matMul(p, p, false, true)],
-        ['lora_B', (p: tf.Tensor) => tf.matMul(p, p, true, false)],
-      ] as const) {
-        const p = tensorAt(layer, `${key}.${name}`, 'adalora');
-        const g = gram(p);
-        if (g.size === 0) {
-          terms.push(tf.scalar(0));
-          continue;
-        }
-        terms.push(safeSqrt(tf.sum(tf.square(tf.sub(g, tf.eye(g.shape[0]))))) as tf.Scalar);
-      }
-    }
-    return tf.mul(tf.div(tf.addN(terms), terms.length), weight) as tf.Scalar;
+  const layers = record.layers.map((path) => {
+    const layer = subtree(params, path);
+    return { a: tensorAt(layer, `lora_A.${name}`, 'adalora'), b: tensorAt(layer, `lora_B.${name}`, 'adalora') };
   });
+  return orthogonalPenalty(layers, weight);
 }
 
 /**
@@ -417,40 +386,15 @@ export function adaloraAllocator(model: Module, name = 'default'): AdaloraAlloca
   const initBudget = layers.reduce((sum, l) => sum + l.a.shape[0], 0);
   const targetBudget = config.targetR * layers.length;
   const end = config.totalStep - config.tfinal;
-  const importance = new Map<tf.Variable, Importance>();
+  const importance = sensitivityEma(config.beta1, config.beta2);
   let lastStep: number | undefined;
   let rankPattern: AdaloraRankPattern | undefined;
   let done = false;
 
-  const updateImportance = (grads: ReadonlyMap<tf.Variable, tf.Tensor | null | undefined>): void => {
-    for (const l of layers) {
-      for (const p of [l.a, l.e, l.b]) {
-        let entry = importance.get(p);
-        if (!entry) importance.set(p, (entry = { ipt: tf.variable(tf.zerosLike(p), false), unc: tf.variable(tf.zerosLike(p), false) }));
-        const { ipt, unc } = entry;
-        const grad = grads.get(p);
-        tf.tidy(() => {
-          const now = grad ? tf.abs(tf.mul(p, grad)) : tf.zerosLike(p);
-          const smoothed = tf.add(tf.mul(ipt, config.beta1), tf.mul(now, 1 - config.beta1));
-          unc.assign(tf.add(tf.mul(unc, config.beta2), tf.mul(tf.abs(tf.sub(now, smoothed)), 1 - config.beta2)));
-          ipt.assign(smoothed);
-        });
-      }
-    }
-  };
-
-  const score = (p: tf.Variable): tf.Tensor => {
-    const entry = importance.get(p);
-    return entry ? tf.mul(entry.ipt, entry.unc) : tf.zerosLike(p);
-  };
+  const updateImportance = (grads: ReadonlyMap<tf.Variable, tf.Tensor | null | undefined>): void => importance.update(layers.flatMap((l) => [l.a, l.e, l.b]), grads);
 
   const maskToBudget = (budget: number): AdaloraRankPattern => {
-    const scores = layers.map((l) =>
-      tf.tidy(() => {
-        const ab = tf.add(tf.mean(score(l.a), 1), tf.mean(score(l.b), 0));
-        return tf.add(tf.reshape(score(l.e), [-1]), ab).dataSync() as Float32Array;
-      }),
-    );
+    const scores = layers.map((l) => tripletScores(importance, l.a, l.e, l.b));
     const k = initBudget - budget;
     const threshold = k > 0 ? Float32Array.from(scores.flatMap((s) => Array.from(s))).sort()[k - 1] : -Infinity;
     const pattern: AdaloraRankPattern = {};
@@ -490,22 +434,18 @@ export function adaloraAllocator(model: Module, name = 'default'): AdaloraAlloca
       if (!done) {
         rankPattern = maskToBudget(targetBudget);
         done = true;
-        for (const entry of importance.values()) tf.dispose([entry.ipt, entry.unc]);
-        importance.clear();
+        importance.dispose();
         return { budget: targetBudget, rankPattern };
       }
       if (rankPattern) layers.forEach((l) => applyMask(l, rankPattern![`${l.path}.lora_E`]));
       return { budget: targetBudget };
     },
     afterStep(ctx) {
-      const grads = new Map<tf.Variable, tf.Tensor | null | undefined>();
-      ctx.variables.forEach((v, i) => grads.set(v, ctx.grads[i]));
-      allocator.updateAndAllocate(ctx.step, grads);
+      allocator.updateAndAllocate(ctx.step, gradientsByVariable(ctx));
     },
     penalty: (ctx) => adaloraPenalty(model, ctx.params, name),
     dispose() {
-      for (const entry of importance.values()) tf.dispose([entry.ipt, entry.unc]);
-      importance.clear();
+      importance.dispose();
       for (const l of layers) if ((l.inst.state as AdaloraState).allocator === allocator) delete (l.inst.state as AdaloraState).allocator;
     },
   };
