@@ -1,6 +1,6 @@
 /**
  * Parameter-efficient fine-tuning: adapters with Hugging Face PEFT's vocabulary and file format.
- * One file per method (`lora.ts`, `dora.ts`, `vera.ts`, `adalora.ts`, `randlora.ts`, `nola.ts`, `flora.ts`, `mtlora.ts`, `ia3.ts`, `bitfit.ts`, `bottleneck.ts`,
+ * One file per method (`lora.ts`, `dora.ts`, `vera.ts`, `adalora.ts`, `randlora.ts`, `nola.ts`, `flora.ts`, `mtlora.ts`, `increlora.ts`, `triadaptlora.ts` (ranks grown during training; shared parts in `rank-growth.ts`, `rank-importance.ts`), `ia3.ts`, `bitfit.ts`, `bottleneck.ts`,
  * `mam-adapter.ts` (scaled parallel adapter, MAM), `prompt-tuning.ts`, `prefix-tuning.ts`, `corda.ts` (CorDA's LoRA init), and the
  * whole-model methods `hft.ts`, `sparse-ft.ts`, `spiel.ts`, `atlas.ts`; combining LoRA adapters in `weighted.ts`), the common verbs in
  * `framework.ts`, PEFT's directory layout in `save.ts`.
@@ -33,6 +33,8 @@ export { randlora, randloraConfig, randloraNumBases, randloraTrainableCount, typ
 export { nola, nolaConfig, type NolaConfig, type NolaConfigInput } from './nola.js';
 export { flora, floraConfig, floraDelta, floraModes, floraRanks, floraTrainableCount, type FloraConfig, type FloraConfigInput } from './flora.js';
 export { mtlora, mtloraConfig, mtloraTaskParams, mtloraTaskRank, mtloraTrainableCount, setActiveTask, activeTask, type MtloraConfig, type MtloraConfigInput } from './mtlora.js';
+export { increlora, increloraConfig, increloraGrowth, type IncreloraConfig, type IncreloraConfigInput, type IncreloraGrowth } from './increlora.js';
+export { triadaptlora, triadaptloraConfig, triadaptGrowth, triadaptThreshold, triadaptActiveParams, type TriadaptloraConfig, type TriadaptloraConfigInput, type TriadaptGrowth, type ThresholdSchedule } from './triadaptlora.js';
 export { ia3, ia3Config, type Ia3Config, type Ia3ConfigInput } from './ia3.js';
 export * from './bitfit.js';
 export { bottleneck, bottleneckConfig, bottleneckWidth, type BottleneckConfig, type BottleneckConfigInput, type BottleneckPlacement } from './bottleneck.js';

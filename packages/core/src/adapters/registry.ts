@@ -16,6 +16,8 @@ import { nola } from './nola.js';
 import { flora } from './flora.js';
 import { mtlora } from './mtlora.js';
 import { parallelAdapter } from './mam-adapter.js';
+import { increlora } from './increlora.js';
+import { triadaptlora } from './triadaptlora.js';
 
 const methods = new Map<string, AdapterMethod<any>>();
 
@@ -24,7 +26,7 @@ export function registerAdapterMethod<C extends BaseAdapterConfig>(method: Adapt
   methods.set(method.name, method as AdapterMethod<any>);
 }
 
-for (const method of [lora, dora, vera, ia3, bottleneck, adalora, randlora, nola, flora, mtlora, parallelAdapter] as AdapterMethod<any>[]) registerAdapterMethod(method);
+for (const method of [lora, dora, vera, ia3, bottleneck, adalora, randlora, nola, flora, mtlora, parallelAdapter, increlora, triadaptlora] as AdapterMethod<any>[]) registerAdapterMethod(method);
 
 /** The names of the registered methods. */
 export function adapterMethodNames(): string[] {
