@@ -2,7 +2,7 @@
  * Parameter-efficient fine-tuning: adapters with Hugging Face PEFT's vocabulary and file format.
  * One file per method (`lora.ts`, `dora.ts`, `vera.ts`, `adalora.ts`, `randlora.ts`, `nola.ts`, `flora.ts`, `mtlora.ts`, `increlora.ts`, `triadaptlora.ts` (ranks grown during training; shared parts in `rank-growth.ts`, `rank-importance.ts`), `ia3.ts`, `bitfit.ts`, `bottleneck.ts`,
  * `mam-adapter.ts` (scaled parallel adapter, MAM), `prompt-tuning.ts`, `prefix-tuning.ts`, `corda.ts` (CorDA's LoRA init), and the
- * whole-model methods `hft.ts`, `sparse-ft.ts`, `spiel.ts`, `atlas.ts`; combining LoRA adapters in `weighted.ts`), the common verbs in
+ * whole-model methods `hft.ts`, `sparse-ft.ts`, `spiel.ts`, `atlas.ts`, `intrinsic/` (intrinsic-dimension subspaces, SAID, d_int90); combining LoRA adapters in `weighted.ts`), the common verbs in
  * `framework.ts`, PEFT's directory layout in `save.ts`.
  */
 export * from './config.js';
@@ -62,4 +62,5 @@ export { hft, hftHooks, hftRoundSelection, hftSchema, hftUnits, chooseCategoryMe
 export { sparseFt, sparseFtHooks, sparseFtSchema, sparseSetup, sparseMaskHooks, randomIndices, largestMagnitudeIndices, changedEntries, type SparseFtConfig, type SparseTarget, type SparseMaskHooks } from './sparse-ft.js';
 export { spiel, spielHooks, spielRevise, spielRate, spielSchema, type SpielConfig, type SpielHooks, type SpielOptions, type SpielRevision } from './spiel.js';
 export { atlas, atlasSchema, addTaskVectorComposition, type AtlasConfig, type TaskVectorComposition, type TaskVectorCompositionOptions } from './atlas.js';
+export * from './intrinsic/index.js';
 export * from './save.js';
