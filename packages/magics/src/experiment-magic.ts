@@ -97,14 +97,11 @@ export function parseAsFlag(argv: string[], magic: string, line: number): string
   return name;
 }
 
-/** The record, run card, session entry and variable of a finished run. */
-export async function recordRun(
-  magic: MagicContext,
-  parts: { magicName: string; name: string; seed: number; outcome: ExperimentOutcome; variable?: string; variableType: string },
-): Promise<RunRecord> {
+/** The run record of a finished run (what {@link recordRun} shows; sweep trials make it headless). */
+export async function outcomeRecord(parts: { magicName: string; name: string; seed: number; outcome: ExperimentOutcome }): Promise<RunRecord> {
   const { createRunRecord } = await import('@hyperlab/core');
   const { outcome } = parts;
-  const record = createRunRecord({
+  return createRunRecord({
     name: parts.name,
     config: { magic: parts.magicName, ...outcome.config },
     seed: parts.seed,
@@ -113,6 +110,15 @@ export async function recordRun(
     curves: outcome.curves,
     timings: outcome.timings,
   });
+}
+
+/** The record, run card, session entry and variable of a finished run. */
+export async function recordRun(
+  magic: MagicContext,
+  parts: { magicName: string; name: string; seed: number; outcome: ExperimentOutcome; variable?: string; variableType: string },
+): Promise<RunRecord> {
+  const { outcome } = parts;
+  const record = await outcomeRecord(parts);
   magic.display(asDisplay(runCardBundle(record)));
   const value = { name: parts.name, metrics: outcome.metrics, record, ...outcome.value };
   session.add({ name: parts.name, magic: parts.magicName, record, value });

@@ -1,0 +1,70 @@
+/**
+ * The engine interface of `%%sweep`: where a sweep's trials run. The sweep loop (the algorithms
+ * in `sweep/`) hands one {@link TrialSpec} at a time to a {@link SweepEngine} and gets a
+ * {@link TrialResult} back; engines differ only in where {@link runTrialHere} is called:
+ *
+ * - `LocalEngine` (`local-engine.ts`, the default): forked child processes on this machine;
+ * - the Redis engine: BullMQ jobs taken by `hyperlab worker` processes anywhere.
+ *
+ * Everything crossing an engine is JSON-safe (configs, records, metrics, PBT checkpoints as
+ * opaque strings), so a trial can run in another process or on another machine. Delivery may be
+ * at least once: a result is keyed by `trialId` (and `attempt` says which delivery it was), so
+ * the sweep counts each trial once.
+ */
+
+/** One trial to run: an experiment magic's config, fully resolved (no notebook references). */
+export interface TrialSpec {
+  /** The sweep it belongs to. */
+  sweepId: string;
+  /** Unique within the sweep; the sweep record orders trials by it (`t000`, `t001`, …). */
+  trialId: string;
+  /** The experiment magic whose `run` executes the config headless. */
+  magic: 'adapter' | 'continual' | 'hypernet';
+  /** The magic's YAML body as a JSON object (base config with the trial's hyperparameters set). */
+  config: Record<string, unknown>;
+  /** The trial's seed. */
+  seed: number;
+  /** resume from a PBT checkpoint (opaque JSON-safe string) */
+  checkpoint?: string;
+  /** stop after this many units (steps/iterations) for ASHA rungs / PBT intervals */
+  budget?: number;
+}
+
+/** An intermediate report while a trial runs (its metrics at a step). */
+export interface TrialReport {
+  trialId: string;
+  step: number;
+  metrics: Record<string, number>;
+}
+
+/** A finished trial (or trial segment, when {@link TrialSpec.budget} cut it short). */
+export interface TrialResult {
+  trialId: string;
+  /** Which delivery produced it (1 for the first; engines with retries count up). */
+  attempt: number;
+  /** The trial's run record (a `RunRecord` as JSON). */
+  record: unknown;
+  /** Its final metrics (the record's `metrics`). */
+  metrics: Record<string, number>;
+  /** The state to resume from (PBT's exploit copies it), when the magic supports checkpoints. */
+  checkpoint?: string;
+}
+
+/** Where trials run. */
+export interface SweepEngine {
+  /** How many trials it runs at once. */
+  readonly concurrency: number;
+  /**
+   * Runs one trial; rejects when `signal` aborts (the trial is stopped, its process gone) or
+   * when the trial fails.
+   */
+  run(spec: TrialSpec, options: { signal: AbortSignal; onReport?: (report: TrialReport) => void }): Promise<TrialResult>;
+  /** Stops every trial still running and releases the engine's resources. */
+  close(): Promise<void>;
+}
+
+/** Runs one trial in this process (what every engine's worker calls). */
+export async function runTrialHere(spec: TrialSpec, options: { signal: AbortSignal; onReport?: (r: TrialReport) => void }): Promise<TrialResult> {
+  const { runTrial } = await import('./trial-runner.js');
+  return runTrial(spec, options);
+}
