@@ -26,8 +26,19 @@ export interface TrialSpec {
   seed: number;
   /** resume from a PBT checkpoint (opaque JSON-safe string) */
   checkpoint?: string;
-  /** stop after this many units (steps/iterations) for ASHA rungs / PBT intervals */
+  /**
+   * Train up to this many units of the sweep's resource (the config key the sweep names, e.g.
+   * `train.epochs`): ASHA's rung budget, or the end of a PBT interval. With {@link checkpoint} the
+   * trial resumes where the checkpoint stopped and trains only the rest.
+   */
   budget?: number;
+  /** Which segment of the trial this is (0 first; ASHA promotions and PBT intervals count up). */
+  segment?: number;
+}
+
+/** The key that makes a delivery idempotent: one result per trial segment. */
+export function segmentKey(spec: Pick<TrialSpec, 'trialId' | 'segment'>): string {
+  return `${spec.trialId}#${spec.segment ?? 0}`;
 }
 
 /** An intermediate report while a trial runs (its metrics at a step). */
@@ -42,6 +53,8 @@ export interface TrialResult {
   trialId: string;
   /** Which delivery produced it (1 for the first; engines with retries count up). */
   attempt: number;
+  /** The segment it finishes ({@link TrialSpec.segment}). */
+  segment?: number;
   /** The trial's run record (a `RunRecord` as JSON). */
   record: unknown;
   /** Its final metrics (the record's `metrics`). */
