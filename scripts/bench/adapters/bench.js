@@ -21,7 +21,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const core = require(path.join(root, 'packages', 'core', 'dist', 'index.js'));
-const { Rng, mlp, loadMnist, batches, train, adam, evaluate, flatten, saveParams, loadInto, addAdapter, applyBitFit, trainableParameters, adapterMethodNames, sumGreaterThan } = core;
+const { Rng, mlp, loadMnist, batches, train, adam, evaluate, flatten, saveParams, loadInto, addAdapter, applyBitFit, trainableParameters, adapterMethodNames, sumGreaterThan, wholeModelMethodNames, applyWholeModelMethod, adapterTrainingHooks, combineTrainingHooks, numBatches } = core;
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -53,15 +53,42 @@ const ADAPTERS = {
   vera: { label: 'VeRA r=256, d₀=0.1', config: { method: 'vera', r: 256, targetModules: HIDDEN, modulesToSave: HEAD } },
   ia3: { label: '(IA)³ (output scaling)', config: { method: 'ia3', targetModules: HIDDEN, modulesToSave: HEAD } },
 };
-// Methods run only when the library registers them (added while this bench was written).
+// Methods run only when the library registers them (added while this bench was written). Rank
+// schedules (AdaLoRA, IncreLoRA, TriAdaptLoRA) span the run: tinit/tfinal are 10 % of its steps,
+// an update every 1 %; `totalStep` is filled in from the run's length.
 const OPTIONAL = {
   bottleneck: [
     { key: 'bottleneck-seq', label: 'Bottleneck, sequential (Pfeiffer), d/16, ReLU', config: { method: 'bottleneck', placement: 'pfeiffer', reductionFactor: 16, targetModules: HIDDEN, modulesToSave: HEAD } },
     { key: 'bottleneck-par', label: 'Bottleneck, parallel (He et al.), d/16, ReLU, s=1', config: { method: 'bottleneck', placement: 'parallel', reductionFactor: 16, targetModules: HIDDEN, modulesToSave: HEAD } },
   ],
+  parallel_adapter: [{ key: 'parallel_adapter', label: 'Scaled parallel adapter (He et al. 2022), d/16, s=4', config: { method: 'parallel_adapter', reductionFactor: 16, targetModules: HIDDEN, modulesToSave: HEAD } }],
+  adalora: [{ key: 'adalora', label: 'AdaLoRA r 12 → 8 (budget schedule)', schedule: true, config: { method: 'adalora', initR: 12, targetR: 8, targetModules: HIDDEN, modulesToSave: HEAD } }],
+  increlora: [{ key: 'increlora', label: 'IncreLoRA r 2 → 8 (grown by importance)', schedule: true, config: { method: 'increlora', initR: 2, targetR: 8, targetModules: HIDDEN, modulesToSave: HEAD } }],
+  triadaptlora: [{ key: 'triadaptlora', label: 'TriAdaptLoRA r 2 → 8 (threshold growth)', schedule: true, config: { method: 'triadaptlora', initR: 2, targetR: 8, targetModules: HIDDEN, modulesToSave: HEAD } }],
+  nola: [{ key: 'nola', label: 'NOLA r=8, 1024 + 1024 bases', config: { method: 'nola', r: 8, targetModules: HIDDEN, modulesToSave: HEAD } }],
+  randlora: [{ key: 'randlora', label: 'RandLoRA r=32 (dense bases)', config: { method: 'randlora', r: 32, targetModules: HIDDEN, modulesToSave: HEAD } }],
+  flora: [{ key: 'flora', label: 'FLoRA r=8 (Tucker core)', config: { method: 'flora', r: 8, targetModules: HIDDEN, modulesToSave: HEAD } }],
+  mtlora: [{ key: 'mtlora', label: 'MTLoRA (one task: TA + TS LoRA)', config: { method: 'mtlora', tasks: ['5-9'], targetModules: HIDDEN, modulesToSave: HEAD } }],
+  // Whole-model methods (no injected layers): `applyWholeModelMethod`, with their training hooks.
+  hft: [{ key: 'hft', label: 'HFT (half of the matrices per round, a round per epoch)', whole: true, config: { method: 'hft', ratio: 0.5 } }],
+  'sparse-ft': [
+    { key: 'sparse-ft-random', label: 'Sparse FT, 1 % random entries + head', whole: true, config: { method: 'sparse-ft', density: 0.01, selection: 'random', targetModules: HIDDEN, modulesToSave: HEAD } },
+    { key: 'sparse-ft-magnitude', label: 'Sparse FT, 1 % largest entries + head', whole: true, config: { method: 'sparse-ft', density: 0.01, selection: 'magnitude', targetModules: HIDDEN, modulesToSave: HEAD } },
+  ],
+  spiel: [{ key: 'spiel', label: 'SpIEL-AG, 1 % entries regrown + head', whole: true, config: { method: 'spiel', density: 0.01, targetModules: HIDDEN, modulesToSave: HEAD } }],
+  // A subspace step costs two Fastfood transforms of 2^18 entries (~0.4 s on WASM), so only the two largest rates.
+  intrinsic: [{ key: 'intrinsic', label: 'Intrinsic subspace d=1000 (Fastfood), whole model', whole: true, lrGrid: quick ? undefined : [1e-2, 3e-2], config: { method: 'intrinsic', dim: 1000 } }],
+  // Not on this task: MAM needs attention layers for its prefix, aTLAS task vectors of earlier runs.
+  mam: [],
+  atlas: [],
 };
+// CorDA is LoRA with another initialisation, from the inputs' covariance on calibration data.
+const CORDA = [
+  { key: 'corda-ipm', label: 'CorDA (IPM) r=8, α=16, 256 calibration images', corda: true, config: { method: 'lora', r: 8, loraAlpha: 16, initLoraWeights: 'corda', cordaConfig: { cordaMethod: 'ipm' }, targetModules: HIDDEN, modulesToSave: HEAD } },
+  { key: 'corda-kpm', label: 'CorDA (KPM) r=8, α=16, 256 calibration images', corda: true, config: { method: 'lora', r: 8, loraAlpha: 16, initLoraWeights: 'corda', cordaConfig: { cordaMethod: 'kpm' }, targetModules: HIDDEN, modulesToSave: HEAD } },
+];
 
-const OPTIONAL_BY_KEY = Object.fromEntries(Object.values(OPTIONAL).flat().map((o) => [o.key, o]));
+const OPTIONAL_BY_KEY = Object.fromEntries([...Object.values(OPTIONAL).flat(), ...CORDA].map((o) => [o.key, o]));
 
 // ---------------------------------------------------------------------------------------------
 
@@ -69,14 +96,15 @@ function freezeAllBut(params, keep) {
   for (const [p, v] of flatten(params)) v.trainable = keep(p);
 }
 
-async function fit(model, params, data, { epochs, lr, batchSize, rng }) {
+async function fit(model, params, data, { epochs, lr, batchSize, rng, hooks }) {
   const optimizer = adam({ lr });
   const shuffle = rng.fork('shuffle');
   const t0 = performance.now();
-  const result = await train({ model, params, loss: 'cross-entropy', epochs, optimizer, rng, data: () => batches(data, { batchSize, shuffle: true, rng: shuffle }) });
+  const trainHooks = hooks ? Object.fromEntries(['penalty', 'transformGradients', 'afterStep'].filter((k) => hooks[k]).map((k) => [k, hooks[k]])) : {};
+  const result = await train({ model, params, loss: 'cross-entropy', epochs, optimizer, rng, ...trainHooks, data: () => batches(data, { batchSize, shuffle: true, rng: shuffle }) });
   const seconds = (performance.now() - t0) / 1000;
   optimizer.dispose();
-  return { seconds, steps: result.steps, lastLoss: result.history.loss?.at?.(-1) };
+  return { seconds, steps: result.steps, msPerStep: result.timings?.msPerStep ?? (1000 * seconds) / result.steps, lastLoss: result.history.loss?.at?.(-1) };
 }
 
 async function accuracy(model, params, data) {
@@ -88,8 +116,8 @@ function disposeParams(params) {
   for (const v of flatten(params).values()) if (!v.isDisposed) v.dispose();
 }
 
-/** Sets up `method` on a fresh model with the pretrained weights; returns { model, params, label }. */
-function prepare(method, pretrainedFile) {
+/** Sets up `method` on a fresh model with the pretrained weights; returns { model, params, label, trainModel, trainParams, hooks, finish }. */
+function prepare(method, pretrainedFile, run) {
   const model = mlp({ sizes: MNIST.sizes });
   const params = model.init(new Rng('bench:init'));
   loadInto(params, pretrainedFile);
@@ -108,15 +136,24 @@ function prepare(method, pretrainedFile) {
     label = ADAPTERS[method].label;
     addAdapter(model, params, ADAPTERS[method].config, 'default', { rng: new Rng(`bench:${method}`) });
   } else if (OPTIONAL_BY_KEY[method]) {
-    label = OPTIONAL_BY_KEY[method].label;
-    addAdapter(model, params, OPTIONAL_BY_KEY[method].config, 'default', { rng: new Rng(`bench:${method}`) });
+    const spec = OPTIONAL_BY_KEY[method];
+    label = spec.label;
+    const rng = new Rng(`bench:${method}`);
+    const config = { ...spec.config };
+    if (spec.schedule) Object.assign(config, { totalStep: run.totalSteps, tinit: Math.round(run.totalSteps / 10), tfinal: Math.round(run.totalSteps / 10), deltaT: Math.max(1, Math.round(run.totalSteps / 100)) });
+    if (spec.whole) {
+      const { applied } = applyWholeModelMethod(model, params, config, { rng, totalSteps: run.totalSteps, stepsPerEpoch: run.stepsPerEpoch });
+      return { model, params, label, trainModel: applied.trainModel, trainParams: applied.trainParams, hooks: applied.hooks, finish: applied.finish };
+    }
+    if (spec.corda) core.preprocessCorda(model, params, config, run.calibration);
+    addAdapter(model, params, config, 'default', { rng });
   } else {
     // A method registered that this script does not know (prompt / prefix tuning, …): its
     // defaults, same targets; methods that need a transformer block fail here and are reported.
     label = `${method} (defaults)`;
     addAdapter(model, params, { method, targetModules: HIDDEN, modulesToSave: HEAD }, 'default', { rng: new Rng(`bench:${method}`) });
   }
-  return { model, params, label };
+  return { model, params, label, hooks: adapterTrainingHooks(model, params, { totalSteps: run.totalSteps }) };
 }
 
 async function mnistTransfer(tmp) {
@@ -140,29 +177,42 @@ async function mnistTransfer(tmp) {
   disposeParams(params);
 
   const known = ['lora', 'dora', 'vera', 'ia3'];
-  const extra = adapterMethodNames()
+  const extra = [...adapterMethodNames(), ...wholeModelMethodNames()]
     .filter((m) => !known.includes(m))
     .flatMap((m) => (OPTIONAL[m] ? OPTIONAL[m].map((o) => o.key) : [m]));
-  const methods = ['full', 'head', 'bitfit', ...known, ...extra];
+  const methods = ['full', 'head', 'bitfit', ...known, ...CORDA.map((c) => c.key), ...extra];
+  const stepsPerEpoch = numBatches(targetTrain.size, MNIST.batchSize);
+  // CorDA's calibration: the first 256 training images of 5–9, as one batch (PEFT runs a few samples).
+  const calibration = [...batches(core.subsetDataset(targetTrain, Int32Array.from({ length: 256 }, (_, i) => i), 'calibration'), { batchSize: 256 })].map((b) => b.x);
+  const run = { stepsPerEpoch, totalSteps: stepsPerEpoch * MNIST.adaptEpochs, calibration };
   const rows = [];
   for (const method of methods) {
     const tries = [];
     let failed;
-    for (const lr of MNIST.lrGrid) {
+    for (const lr of OPTIONAL_BY_KEY[method]?.lrGrid ?? MNIST.lrGrid) {
       let setup;
       try {
-        setup = prepare(method, pretrainedFile);
+        setup = prepare(method, pretrainedFile, run);
       } catch (error) {
         failed = error.message;
         break;
       }
-      const { model: m, params: p, label } = setup;
-      const counts = trainableParameters(p);
-      const run = await fit(m, p, targetTrain, { epochs: MNIST.adaptEpochs, lr, batchSize: MNIST.batchSize, rng: new Rng(`bench:adapt:${method}`) });
+      const { model: m, params: p, label, hooks } = setup;
+      const counts = trainableParameters(setup.trainParams ?? p);
+      const fitted = await fit(setup.trainModel ?? m, setup.trainParams ?? p, targetTrain, { epochs: MNIST.adaptEpochs, lr, batchSize: MNIST.batchSize, rng: new Rng(`bench:adapt:${method}`), hooks });
+      // Sparse methods keep whole weights as variables but train only `sparseEntries` of them.
+      const sparse = hooks?.metrics?.().sparseEntries;
+      if (sparse !== undefined) {
+        const masked = OPTIONAL_BY_KEY[method].config.targetModules.reduce((n, t) => n + flatten(p).get(`${t}.weight`).size, 0);
+        counts.trainable = counts.trainable - masked + sparse;
+        counts.percent = (100 * counts.trainable) / counts.all;
+      }
+      hooks?.dispose?.();
+      setup.finish?.();
       const val = await accuracy(m, p, targetVal);
       const test = await accuracy(m, p, targetTest);
-      tries.push({ lr, label, trainable: counts.trainable, all: counts.all, percent: counts.percent, seconds: run.seconds, steps: run.steps, valAcc: val.acc, testAcc: test.acc, testLoss: test.loss });
-      log(`${method} lr ${lr}: val ${val.acc.toFixed(4)} test ${test.acc.toFixed(4)} (${run.seconds.toFixed(1)} s, ${counts.trainable} trainable)`);
+      tries.push({ lr, label, trainable: counts.trainable, all: counts.all, percent: counts.percent, seconds: fitted.seconds, steps: fitted.steps, msPerStep: fitted.msPerStep, valAcc: val.acc, testAcc: test.acc, testLoss: test.loss });
+      log(`${method} lr ${lr}: val ${val.acc.toFixed(4)} test ${test.acc.toFixed(4)} (${fitted.seconds.toFixed(1)} s, ${fitted.msPerStep.toFixed(2)} ms/step, ${counts.trainable} trainable)`);
       disposeParams(p);
     }
     if (failed) {
@@ -171,7 +221,7 @@ async function mnistTransfer(tmp) {
       continue;
     }
     const best = tries.reduce((a, b) => (b.valAcc > a.valAcc ? b : a));
-    rows.push({ method, ...best, grid: tries.map((t) => ({ lr: t.lr, valAcc: t.valAcc, testAcc: t.testAcc, seconds: t.seconds })) });
+    rows.push({ method, ...best, grid: tries.map((t) => ({ lr: t.lr, valAcc: t.valAcc, testAcc: t.testAcc, seconds: t.seconds, msPerStep: t.msPerStep })) });
   }
   return {
     settings: MNIST,

@@ -18,17 +18,17 @@ out.push(
   `Each method then trains ${s.adaptEpochs} epochs on ${fmt(m.sizes.adaptTrain)} images of 5–9 (batch ${s.batchSize}, Adam); lr picked from {${s.lrGrid.join(', ')}} by accuracy on ${fmt(m.sizes.adaptVal)} held-out training images; test on the ${fmt(m.sizes.test)} test images of 5–9.`,
   '',
 );
-out.push('| method | trainable params | % of model | best lr | val acc | test acc (5–9) | wall time (train) |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+out.push('| method | trainable params | % of model | best lr | val acc | test acc (5–9) | wall time (train) | ms/step |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of m.rows) {
   if (r.failed) {
-    out.push(`| ${r.method} | — | — | — | — | — | not run: ${r.failed.replace(/\|/g, '\\|').slice(0, 160)} |`);
+    out.push(`| ${r.method} | — | — | — | — | — | not run: ${r.failed.replace(/\|/g, '\\|').slice(0, 160)} | — |`);
     continue;
   }
-  out.push(`| ${r.label} | ${fmt(r.trainable)} | ${r.percent.toFixed(2)} % | ${r.lr} | ${pct(r.valAcc)} | **${pct(r.testAcc)}** | ${r.seconds.toFixed(1)} s |`);
+  out.push(`| ${r.label} | ${fmt(r.trainable)} | ${r.percent.toFixed(2)} % | ${r.lr} | ${pct(r.valAcc)} | **${pct(r.testAcc)}** | ${r.seconds.toFixed(1)} s | ${r.msPerStep !== undefined ? r.msPerStep.toFixed(2) : '—'} |`);
 }
 out.push('', 'Every learning rate tried (test accuracy / wall time):', '');
 out.push(`| method | ${s.lrGrid.map((lr) => `lr ${lr}`).join(' | ')} |`, `| --- | ${s.lrGrid.map(() => '---:').join(' | ')} |`);
-for (const r of m.rows) if (!r.failed) out.push(`| ${r.label} | ${r.grid.map((g) => `${pct(g.testAcc)} / ${g.seconds.toFixed(1)} s`).join(' | ')} |`);
+for (const r of m.rows) if (!r.failed) out.push(`| ${r.label} | ${s.lrGrid.map((lr) => r.grid.find((g) => g.lr === lr)).map((g) => (g ? `${pct(g.testAcc)} / ${g.seconds.toFixed(1)} s` : 'not tried')).join(' | ')} |`);
 
 const p = bench.peftMlp;
 const ps = p.settings;
