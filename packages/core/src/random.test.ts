@@ -50,3 +50,19 @@ test('truncated normal stays within two standard deviations', () => {
   const out = new Rng(5).fillTruncatedNormal(new Float32Array(5000), 1, 0.5);
   for (const v of out) assert.ok(v >= 0 && v <= 2);
 });
+
+test('state() and Rng.fromState continue the stream exactly, spare normal included, through JSON', () => {
+  const rng = new Rng(2024);
+  for (let i = 0; i < 7; i++) rng.nextUint32();
+  rng.normal(); // leaves the pair's second deviate waiting
+  const saved = JSON.parse(JSON.stringify(rng.state()));
+  assert.equal(typeof saved.spareNormal, 'number');
+  const copy = Rng.fromState(saved);
+  assert.equal(copy.seed, rng.seed);
+  assert.deepEqual(Array.from({ length: 6 }, () => copy.normal()), Array.from({ length: 6 }, () => rng.normal()));
+  assert.deepEqual(Array.from(copy.permutation(20)), Array.from(rng.permutation(20)));
+  assert.equal(copy.fork('dropout').nextUint32(), new Rng(2024).fork('dropout').nextUint32(), 'forks follow the seed');
+  assert.throws(() => Rng.fromState({ seed: 1, words: [0, 0, 0, 0] }), /all-zero/);
+  assert.throws(() => Rng.fromState({ seed: 1, words: [1, 2, 3] as unknown as [number, number, number, number] }), /four unsigned 32-bit integers/);
+  assert.throws(() => Rng.fromState({ seed: -1, words: [1, 2, 3, 4] }), /seed must be/);
+});

@@ -26,6 +26,20 @@ export function hashString(text: string): number {
   return h >>> 0;
 }
 
+/**
+ * The position of an {@link Rng}: its seed, the four xoshiro128** state words and the spare normal
+ * deviate, if one is waiting. Plain JSON (every field an integer or a double), so a training
+ * checkpoint can carry it; {@link Rng.fromState} continues the stream exactly where it was.
+ */
+export interface RngState {
+  /** The seed the generator was made from (forks derive theirs from it). */
+  seed: number;
+  /** xoshiro128** state words a, b, c, d (unsigned 32-bit integers). */
+  words: [number, number, number, number];
+  /** The second deviate of the last polar-method pair, when {@link Rng.normal} has one waiting. */
+  spareNormal?: number;
+}
+
 /** A deterministic random number generator. */
 export class Rng {
   private a: number;
@@ -44,6 +58,30 @@ export class Rng {
     this.c = next();
     this.d = next();
     if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
+  }
+
+  /** This generator's position (a copy): {@link Rng.fromState} of it draws what this one draws next. */
+  state(): RngState {
+    return { seed: this.seed, words: [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0], ...(this.spareNormal !== undefined ? { spareNormal: this.spareNormal } : {}) };
+  }
+
+  /**
+   * A generator at a saved position ({@link Rng.state}): it continues that stream, and its forks are
+   * those of a generator with the same seed. Throws on words that are not unsigned 32-bit integers
+   * or are all zero (not a reachable xoshiro128** state).
+   */
+  static fromState(state: RngState): Rng {
+    const words = state?.words;
+    if (!Array.isArray(words) || words.length !== 4 || !words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
+      throw new RangeError(`Rng.fromState: words must be four unsigned 32-bit integers, got ${JSON.stringify(words)}`);
+    }
+    if (words.every((w) => w === 0)) throw new RangeError('Rng.fromState: an all-zero state is not a xoshiro128** state');
+    if (!Number.isInteger(state.seed) || state.seed < 0 || state.seed > 0xffffffff) throw new RangeError(`Rng.fromState: seed must be an unsigned 32-bit integer, got ${state.seed}`);
+    if (state.spareNormal !== undefined && !Number.isFinite(state.spareNormal)) throw new RangeError(`Rng.fromState: spareNormal must be a finite number, got ${state.spareNormal}`);
+    const rng = new Rng(state.seed);
+    [rng.a, rng.b, rng.c, rng.d] = words;
+    rng.spareNormal = state.spareNormal;
+    return rng;
   }
 
   /** The next 32-bit unsigned integer. */

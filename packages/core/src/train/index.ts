@@ -1,7 +1,8 @@
-/** Training: optimizers, schedules, clipping, losses, metrics and the training loop. */
+/** Training: optimizers, schedules, clipping, losses, metrics, the training loop and its checkpoints. */
 export * from './optimizers.js';
 export * from './schedules.js';
 export * from './clip.js';
 export * from './losses.js';
 export * from './metrics.js';
 export * from './loop.js';
+export * from './checkpoint.js';

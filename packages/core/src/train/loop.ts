@@ -64,8 +64,23 @@ export interface TrainOptions {
   schedule?: Schedule;
   /** Clip the gradients to this global L2 norm (as `clip_grad_norm_`) before each update. */
   clipNorm?: number;
-  /** The run's generator; dropout draws from `rng.fork('dropout')`. */
+  /** The run's generator; dropout draws from `rng.fork('dropout')` (or {@link TrainOptions.dropoutRng}). */
   rng: Rng;
+  /**
+   * The generator dropout draws from, instead of a fresh `rng.fork('dropout')`: pass that fork and
+   * keep it to save its position ({@link Rng.state}) with a checkpoint, or one restored with
+   * {@link Rng.fromState} to continue a checkpointed run exactly.
+   */
+  dropoutRng?: Rng;
+  /**
+   * Continue a run that stopped after `epoch` complete epochs and `step` steps (integers ≥ 0), with
+   * its parameters and optimizer state already restored: the epochs `epoch + 1 … epochs` run, and
+   * steps count on from `step`, so the schedule, `evaluate.every`, `maxSteps`, the history, the
+   * events and {@link TrainResult.steps} / {@link TrainResult.epochs} use the whole run's numbers.
+   * With the data order and dropout generators at their saved positions, a resumed run takes the
+   * same steps as one that never stopped. Default: a fresh run (`{ epoch: 0, step: 0 }`).
+   */
+  start?: { epoch: number; step: number };
   /** Periodic evaluation; results go to `history.metrics` and `eval` events. */
   evaluate?: EvaluateSpec;
   /** Early stopping on an evaluated metric. */
@@ -197,9 +212,9 @@ export interface TrainTimings {
 
 /** What {@link train} resolves to. */
 export interface TrainResult {
-  /** Steps taken. */
+  /** Steps taken (counting {@link TrainOptions.start}'s when resuming). */
   steps: number;
-  /** Epochs completed in full. */
+  /** Epochs completed in full (counting {@link TrainOptions.start}'s when resuming). */
   epochs: number;
   /** Why training stopped. */
   stoppedBy: StoppedBy;
@@ -231,8 +246,13 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * batch is disposed either way and no other tensors are left behind, except the optimizer's slots.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { model, params, data, epochs, optimizer, schedule, clipNorm, rng, evaluate, earlyStop, signal, onProgress, yieldEvery = 1, maxSteps, penalty, transformGradients, afterStep } = options;
+  const { model, params, data, epochs, optimizer, schedule, clipNorm, rng, evaluate, earlyStop, signal, onProgress, yieldEvery = 1, maxSteps, penalty, transformGradients, afterStep, start: resumeAt } = options;
   checkInteger('epochs', epochs, 0);
+  if (resumeAt !== undefined) {
+    checkInteger('start.epoch', resumeAt.epoch, 0);
+    checkInteger('start.step', resumeAt.step, 0);
+    if (resumeAt.epoch > epochs) throw new RangeError(`train: start.epoch is ${resumeAt.epoch}, past epochs (${epochs})`);
+  }
   checkInteger('yieldEvery', yieldEvery, 1);
   if (maxSteps !== undefined) checkInteger('maxSteps', maxSteps, 0);
   if (clipNorm !== undefined && !(clipNorm > 0)) throw new RangeError(`train: clipNorm must be > 0, got ${clipNorm}`);
@@ -247,13 +267,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (variables.length === 0) throw new Error('train: params have no trainable variables');
 
   const start = performance.now();
-  const dropoutRng = rng.fork('dropout');
+  const dropoutRng = options.dropoutRng ?? rng.fork('dropout');
   const history: TrainHistory = { step: [], loss: [], lr: [], metrics: {} };
   const stepTimes: number[] = [];
   let stepMs = 0;
   let examples = 0;
-  let step = 0;
-  let epochsDone = 0;
+  let step = resumeAt?.step ?? 0;
+  let epochsDone = resumeAt?.epoch ?? 0;
   let stoppedBy: StoppedBy = 'completed';
   let best: TrainResult['best'];
   let sinceImprovement = 0;
@@ -303,7 +323,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
   };
 
-  training: for (let epoch = 1; epoch <= epochs; epoch++) {
+  training: for (let epoch = epochsDone + 1; epoch <= epochs; epoch++) {
     if (maxSteps !== undefined && step >= maxSteps) break;
     if (signal?.aborted) {
       stoppedBy = 'aborted';

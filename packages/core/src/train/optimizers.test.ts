@@ -131,3 +131,49 @@ testOnBackends('optimizers own their slots, skip missing gradients, leak nothing
   a.dispose();
   b.dispose();
 });
+
+testOnBackends('load() continues another optimizer exactly, with this one\'s own learning rate', () => {
+  for (const [name, make] of [
+    ['adam', (lr: number) => adam({ lr })],
+    ['adamw', (lr: number) => adamw({ lr, weightDecay: 0.1 })],
+    ['sgd', (lr: number) => sgd({ lr, momentum: 0.9 })],
+  ] as const) {
+    // One optimizer through three steps with lrs 0.1, 0.1, 0.05 …
+    const reference = run(() => make(0.1), [0.1, 0.1, 0.05]);
+    // … against two steps at 0.1, the state loaded into a fresh optimizer configured with lr 0.05.
+    const theta = tf.variable(tf.tensor1d(THETA0));
+    const first = make(0.1);
+    for (let i = 0; i < 2; i++) tf.tidy(() => first.step(new Map([[theta, tf.tensor1d(GRADS[i])]])));
+    const second = make(0.05);
+    second.load(first.state());
+    first.dispose(); // the loaded slots are second's own
+    assert.equal(second.iterations, 2);
+    assert.equal(second.state().slots[0].step, 2, `${name}: the update count carries over (bias correction)`);
+    tf.tidy(() => second.step(new Map([[theta, tf.tensor1d(GRADS[2])]])));
+    assert.deepEqual(Array.from(theta.dataSync()), reference[2], `${name}: bit-identical to one optimizer`);
+    second.dispose();
+    theta.dispose();
+  }
+});
+
+testOnBackends('load() names what does not fit and then changes nothing', () => {
+  const a = tf.variable(tf.tensor1d([1, 2]));
+  const opt = adam({ lr: 0.1 });
+  tf.tidy(() => opt.step(new Map([[a, tf.tensor1d([0.5, 0.5])]])));
+  const before = Array.from(opt.state().slots[0].tensors.exp_avg.dataSync());
+  const zeros2 = tf.zeros([2]);
+  const zeros3 = tf.zeros([3]);
+  assert.throws(() => opt.load({ kind: 'sgd', iterations: 1, slots: [] }), /adam: cannot load the state of a sgd optimizer/);
+  assert.throws(() => opt.load({ iterations: 1, slots: [{ variable: a, step: 1, tensors: { exp_avg: zeros2 } }] }), new RegExp(`state of ${a.name} has slots \\[exp_avg\\], expected \\[exp_avg, exp_avg_sq\\]`));
+  assert.throws(() => opt.load({ iterations: 1, slots: [{ variable: a, step: 1, tensors: { exp_avg: zeros2, exp_avg_sq: zeros3 } }] }), new RegExp(`slot exp_avg_sq of ${a.name} is float32 \\[3\\], the variable float32 \\[2\\]`));
+  assert.throws(() => opt.load({ iterations: 1, slots: [{ variable: a, step: 0.5, tensors: { exp_avg: zeros2, exp_avg_sq: zeros2 } }] }), /step count of .* must be an integer ≥ 0/);
+  assert.deepEqual(Array.from(opt.state().slots[0].tensors.exp_avg.dataSync()), before, 'unchanged after the errors');
+  assert.equal(opt.iterations, 1);
+  const numTensors = tf.memory().numTensors;
+  opt.load({ iterations: 0, slots: [] });
+  assert.equal(opt.numSlotTensors, 0);
+  assert.equal(tf.memory().numTensors, numTensors - 2, 'the replaced slots are freed');
+  tf.dispose([zeros2, zeros3, a]);
+  opt.dispose();
+  assert.throws(() => opt.load({ iterations: 0, slots: [] }), /after dispose/);
+});

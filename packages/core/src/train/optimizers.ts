@@ -49,6 +49,19 @@ export interface OptimizerState {
   slots: VariableSlots[];
 }
 
+/**
+ * Optimizer state to restore with {@link Optimizer.load}: what {@link Optimizer.state} returns, or
+ * the same read back from a checkpoint (any tensors, copied on load).
+ */
+export interface OptimizerStateInput {
+  /** The optimizer it came from; when given, it must be the loading optimizer's kind. */
+  kind?: OptimizerKind;
+  /** Number of `step()` calls so far. */
+  iterations: number;
+  /** Each variable's update count and slot tensors (every slot the loading optimizer keeps, by name). */
+  slots: ReadonlyArray<{ variable: tf.Variable; step: number; tensors: Readonly<Record<string, tf.Tensor>> }>;
+}
+
 /** An optimizer over tf.Variables. */
 export interface Optimizer {
   /** Which optimizer this is. */
@@ -66,6 +79,16 @@ export interface Optimizer {
   step(grads: Gradients, lr?: number): void;
   /** Configuration and live state (slot tensors are the optimizer's own, not copies). */
   state(): OptimizerState;
+  /**
+   * Replaces the whole state (update counts and slot tensors, copied; `iterations`) with `state`,
+   * so training continues as if this optimizer had taken those steps: Adam's moments and bias
+   * correction carry on. Hyper-parameters (lr, betas, weight decay) stay this optimizer's own, so
+   * a state can be loaded into an optimizer configured differently (Population Based Training's
+   * exploit with a perturbed learning rate). Everything is checked first; a wrong kind, a missing
+   * or unexpected slot name, a shape or dtype that differs from the variable's, or a negative or
+   * fractional count throws, naming the variable, and leaves the state unchanged.
+   */
+  load(state: OptimizerStateInput): void;
   /** Frees the slot tensors. The optimizer cannot be stepped afterwards. */
   dispose(): void;
 }
@@ -160,6 +183,41 @@ class SlotOptimizer implements Optimizer {
       iterations: this.iterations,
       slots: [...this.entries.values()].map((e) => ({ variable: e.variable, step: e.step, tensors: { ...e.tensors } })),
     };
+  }
+
+  load(state: OptimizerStateInput): void {
+    if (this.disposed) throw new Error(`${this.kind}: load() after dispose()`);
+    if (state.kind !== undefined && state.kind !== this.kind) throw new Error(`${this.kind}: cannot load the state of a ${state.kind} optimizer`);
+    const count = (what: string, value: number): void => {
+      if (!Number.isInteger(value) || value < 0) throw new RangeError(`${this.kind}: ${what} must be an integer ≥ 0, got ${value}`);
+    };
+    count('iterations', state.iterations);
+    const seen = new Set<tf.Variable>();
+    for (const slot of state.slots) {
+      const name = slot.variable.name;
+      if (seen.has(slot.variable)) throw new Error(`${this.kind}: the state lists variable ${name} twice`);
+      seen.add(slot.variable);
+      count(`the step count of ${name}`, slot.step);
+      const names = Object.keys(slot.tensors);
+      const missing = this.slotNames.filter((n) => !names.includes(n));
+      const unexpected = names.filter((n) => !this.slotNames.includes(n));
+      if (missing.length || unexpected.length) {
+        throw new Error(`${this.kind}: the state of ${name} has slots [${names.join(', ')}], expected [${this.slotNames.join(', ')}]`);
+      }
+      for (const [slotName, tensor] of Object.entries(slot.tensors)) {
+        if (!tf.util.arraysEqual(tensor.shape, slot.variable.shape) || tensor.dtype !== slot.variable.dtype) {
+          throw new Error(`${this.kind}: slot ${slotName} of ${name} is ${tensor.dtype} [${tensor.shape}], the variable ${slot.variable.dtype} [${slot.variable.shape}]`);
+        }
+      }
+    }
+    for (const entry of this.entries.values()) for (const slot of Object.values(entry.tensors)) slot.dispose();
+    this.entries.clear();
+    for (const slot of state.slots) {
+      const tensors: Record<string, tf.Variable> = {};
+      for (const name of this.slotNames) tensors[name] = tf.variable(slot.tensors[name], false);
+      this.entries.set(slot.variable, { variable: slot.variable, step: slot.step, tensors });
+    }
+    this.iterations = state.iterations;
   }
 
   dispose(): void {
