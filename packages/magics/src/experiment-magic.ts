@@ -14,6 +14,29 @@ import { runCardBundle } from './run-card.js';
 import { asDisplay } from './figures/live.js';
 import { session, type MagicSession } from './session.js';
 
+/**
+ * What a sweep trial adds to an experiment's context (see `sweep/trial-runner.ts`): where to send
+ * intermediate metrics, and whether to resume from or end with a checkpoint. Notebook runs have
+ * none, and a magic given none behaves, and records, exactly as before sweeps existed.
+ */
+export interface TrialHooks {
+  /**
+   * Called at each evaluation while the experiment trains, with the training step it was taken at
+   * (counting steps before a resume, so a trial's segments share one axis) and the metrics under
+   * the names the final `metrics` use (`accuracy` and `loss` for `%%adapter`; the running `acc`
+   * for `%%continual`), so ASHA can compare trials at a rung before they finish.
+   */
+  report(step: number, metrics: Record<string, number>): void;
+  /**
+   * A checkpoint to continue from: an earlier {@link ExperimentOutcome.checkpoint} of the same
+   * magic (of this trial's previous segment, or of another trial, as PBT's exploit copies it). The
+   * config's hyper-parameters apply from here on; its shapes must match the checkpoint's.
+   */
+  resume?: string;
+  /** End with {@link ExperimentOutcome.checkpoint} set. Magics that cannot checkpoint throw (see {@link refuseCheckpoints}). */
+  wantCheckpoint: boolean;
+}
+
 /** What an experiment's `run` gets besides its config. */
 export interface ExperimentContext {
   /** The kernel's magic context (print, display, runCode, signal, …). */
@@ -28,6 +51,8 @@ export interface ExperimentContext {
   session: MagicSession;
   /** Throws a {@link ConfigError} at a key path of the body. */
   fail(path: Array<string | number>, message: string): never;
+  /** Set when the run is a sweep trial (segment); absent in notebook runs. */
+  trial?: TrialHooks;
 }
 
 /** What `run` returns: the reproducible parts of the record, and what the variable holds. */
@@ -44,6 +69,22 @@ export interface ExperimentOutcome {
   timings: { totalMs: number; [name: string]: number | undefined };
   /** Members of the `--as` variable besides `name`, `metrics` and `record`. */
   value?: Record<string, unknown>;
+  /**
+   * With {@link TrialHooks.wantCheckpoint}: the state to continue training from, as an opaque
+   * JSON-safe string (for `%%adapter`, see `training/checkpoint.ts`), passed back later as
+   * {@link TrialHooks.resume}. Not part of the run record.
+   */
+  checkpoint?: string;
+}
+
+/**
+ * Throws, for a magic (or a configuration of one) that cannot make or resume checkpoints, when a
+ * sweep trial asks for either; does nothing otherwise. `what` names it in the message (`%%continual`,
+ * `%%adapter with method adalora`), `why` optionally says why.
+ */
+export function refuseCheckpoints(trial: TrialHooks | undefined, what: string, why?: string): void {
+  if (!trial || (!trial.wantCheckpoint && trial.resume === undefined)) return;
+  throw new Error(`PBT needs checkpoints, which ${what} does not provide yet${why ? ` (${why})` : ''}; use ASHA or random`);
 }
 
 /** One ready-made body of an experiment magic (see {@link ExperimentMagicSpec.variants}). */

@@ -31,7 +31,7 @@ export { type ContinualRun, type ContinualMagicConfig, continualMagicSchema, CON
 export { heatmapBundle, type HeatmapFigure } from './figures/heatmap.js';
 export { type HypernetRun, type HyperAdaptersRun, type HypernetMagicConfig, hypernetMagicSchema, HYPERNET_TEMPLATE } from './magics/hypernet.js';
 export { type ExperimentRun, outcomeOf } from './magics/experiment.js';
-export { experimentMagic, experimentMagics, type ExperimentMagicSpec, type ExperimentContext, type ExperimentOutcome, type TemplateVariant } from './experiment-magic.js';
+export { experimentMagic, experimentMagics, refuseCheckpoints, type ExperimentMagicSpec, type ExperimentContext, type ExperimentOutcome, type TemplateVariant, type TrialHooks } from './experiment-magic.js';
 export { ConfigError, parseYamlBody, validateBody, type ConfigIssue, type JsonSchema } from './config/yaml-config.js';
 export { figureBundle, plotlyJson, type LineFigure, type Series } from './figures/figure.js';
 export { renderSvg } from './figures/svg.js';

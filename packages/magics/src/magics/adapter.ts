@@ -8,7 +8,8 @@
  */
 import type * as Core from '@hyperlab/core';
 import type { JsonSchema } from '../config/yaml-config.js';
-import { experimentMagic, type ExperimentMagicSpec, type TemplateVariant } from '../experiment-magic.js';
+import { experimentMagic, refuseCheckpoints, type ExperimentMagicSpec, type TemplateVariant } from '../experiment-magic.js';
+import { checkpointField, decodeCheckpoint } from '../training/checkpoint.js';
 import { ensureBackend, loadCore } from '../session.js';
 import { dataSchema, loadData, type DataConfig } from '../training/data.js';
 import { buildModel, modelSchema, type ModelConfig } from '../training/model.js';
@@ -45,6 +46,9 @@ export interface AdapterRun {
 function plannedSteps(core: typeof Core, train: TrainConfig, size: number): number {
   return core.numBatches(size, train.batchSize) * train.epochs;
 }
+
+/** Training examples whose inputs CorDA's covariances are measured on (`initLoraWeights: corda`). */
+const CORDA_CALIBRATION = 256;
 
 /** Methods that need no injected layers. */
 const WHOLE_MODEL_METHODS = {
@@ -174,6 +178,8 @@ export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {
   async run(config, ctx) {
     const core = loadCore();
     await ensureBackend(core);
+    const trial = ctx.trial;
+    const resume = trial?.resume !== undefined ? decodeCheckpoint(trial.resume, 'adapter') : undefined;
     const rng = new core.Rng(ctx.seed);
     const data = loadData(core, config.data, ctx.seed);
     const built = await buildModel(core, config.model, rng, {
@@ -202,10 +208,24 @@ export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {
           for (const [, leaf] of leaves) leaf.trainable = true;
         }
       } else if (wholeModel) {
-        const result = core.applyWholeModelMethod(model, params, adapter, { rng: rng.fork('adapter'), totalSteps: plannedSteps(core, config.train, data.train.size) });
+        const result = core.applyWholeModelMethod(model, params, adapter, { rng: rng.fork('adapter'), totalSteps: plannedSteps(core, config.train, data.train.size), stepsPerEpoch: core.numBatches(data.train.size, config.train.batchSize) });
         Object.assign(adapter, result.config);
         applied = result.applied;
       } else {
+        if (adapter.initLoraWeights === 'corda') {
+          // CorDA (Yang et al. 2024) starts from the SVD of W·C, C the covariance of each targeted
+          // layer's inputs: PEFT's preprocess_corda, here on the first 256 training examples.
+          const calibration = core.subsetDataset(data.train, Int32Array.from({ length: Math.min(CORDA_CALIBRATION, data.train.size) }, (_, i) => i), 'corda-calibration');
+          const batches = [...core.batches(calibration, { batchSize: CORDA_CALIBRATION })];
+          try {
+            core.preprocessCorda(model, params, adapter as Core.LoraConfigInput, batches.map((batch) => batch.x));
+          } finally {
+            for (const batch of batches) {
+              batch.x.dispose();
+              batch.y.dispose();
+            }
+          }
+        }
         core.addAdapter(model, params, adapter, 'default', { rng: rng.fork('adapter') });
       }
     } catch (error) {
@@ -223,6 +243,9 @@ export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {
       ...(wholeModel ? [] : [core.adapterTrainingHooks(model, params, { totalSteps: plannedSteps(core, config.train, data.train.size) })].filter((h): h is Core.AdapterTrainingHooks => h !== undefined)),
     ]);
 
+    // A checkpoint holds the trainable params, the optimizer and the generators, not a hook's own
+    // state between steps (AdaLoRA's importance averages, HFT's rounds, SpIEL's selection).
+    if (hooks) refuseCheckpoints(trial, `%%adapter with method ${adapter.method}`, 'its training hooks keep state between steps that a checkpoint does not hold');
     const trained = await trainLive({
       core,
       magic: ctx.magic,
@@ -235,9 +258,19 @@ export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {
       title: `${ctx.name}: ${adapter.method} on ${config.data.dataset}`,
       rate: ctx.session.liveRate,
       ...(hooks ? { hooks: { ...(hooks.penalty ? { penalty: hooks.penalty } : {}), ...(hooks.transformGradients ? { transformGradients: hooks.transformGradients } : {}), ...(hooks.afterStep ? { afterStep: hooks.afterStep } : {}) } } : {}),
-    }).finally(() => {
-      applied.finish?.();
-    });
+      ...(trial ? { onEvaluation: (step: number, metrics: { accuracy: number; loss: number }) => trial.report(step, { ...metrics }), checkpoint: trial.wantCheckpoint } : {}),
+      ...(resume ? { resume: resume.bytes } : {}),
+    })
+      .catch((error: Error) => {
+        if (error.name === 'CheckpointError') {
+          const hint = /does not fit/.test(error.message) ? ' (PBT changes hyperparameters, never shapes: was it made with another model or adapter config, e.g. another r?)' : '';
+          error.message = `%%adapter: cannot resume from the checkpoint: ${error.message}${hint}`;
+        }
+        throw error;
+      })
+      .finally(() => {
+        applied.finish?.();
+      });
     for (const line of hooks?.summary?.() ?? []) ctx.magic.print(line);
     const hookMetrics = hooks?.metrics?.() ?? {};
     hooks?.dispose?.();
@@ -260,6 +293,7 @@ export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {
       ],
       timings: { totalMs: trained.result.timings.totalMs, msPerStep: trained.result.timings.msPerStep, examplesPerSecond: trained.result.timings.examplesPerSecond },
       value,
+      ...checkpointField('adapter', trained.checkpoint),
     };
   },
 };

@@ -11,7 +11,7 @@
  */
 import type * as Core from '@hyperlab/core';
 import type { JsonSchema } from '../config/yaml-config.js';
-import { experimentMagic, type ExperimentMagicSpec } from '../experiment-magic.js';
+import { experimentMagic, refuseCheckpoints, type ExperimentMagicSpec } from '../experiment-magic.js';
 import { figureBundle, type LineFigure } from '../figures/figure.js';
 import { heatmapBundle } from '../figures/heatmap.js';
 import { LiveOutput } from '../figures/live.js';
@@ -193,6 +193,7 @@ export const continualMagicSpec: ExperimentMagicSpec<ContinualMagicConfig> = {
   variableType: 'import("@hyperlab/magics").ContinualRun',
   schema: () => (cachedSchema ??= continualMagicSchema(loadCore())),
   async run(config, ctx) {
+    refuseCheckpoints(ctx.trial, '%%continual');
     const core = loadCore();
     await ensureBackend(core);
     const { benchmark: bench, scenario, strategy, train } = config;
@@ -296,6 +297,9 @@ async function runStream(
       } else if (event.type === 'experience-end') {
         matrix[event.experience] = [...event.row];
         heatmap.offer(heat);
+        // A sweep reads the running ACC: mean accuracy over the experiences trained so far.
+        const seen = event.row.slice(0, event.experience + 1);
+        ctx.trial?.report(loss.step.at(-1) ?? 0, { acc: seen.reduce((a, b) => a + b, 0) / seen.length });
       }
     },
   });

@@ -20,7 +20,7 @@
  */
 import type * as Core from '@hyperlab/core';
 import type { JsonSchema } from '../config/yaml-config.js';
-import { experimentMagic, type ExperimentContext, type ExperimentMagicSpec, type ExperimentOutcome } from '../experiment-magic.js';
+import { experimentMagic, refuseCheckpoints, type ExperimentContext, type ExperimentMagicSpec, type ExperimentOutcome } from '../experiment-magic.js';
 import { figureBundle, type LineFigure } from '../figures/figure.js';
 import { LiveOutput } from '../figures/live.js';
 import { ensureBackend, loadCore } from '../session.js';
@@ -284,6 +284,9 @@ async function trainRoundRobin(
       curves[`test/${metric}/task${t}`].step.push(step);
       curves[`test/${metric}/task${t}`].value.push(v);
     });
+  // A sweep trial's reports, under the final metrics' names: the mean over tasks and each task's.
+  const report = (step: number, values: number[]): void =>
+    ctx.trial?.report(step, { [metric]: values.reduce((a, b) => a + b, 0) / values.length, ...Object.fromEntries(values.map((v, t) => [`${metric}/task${t}`, v])) });
   note(0, await evaluate());
   const plot = new LiveOutput(ctx.magic, ctx.session.liveRate);
   const figure = (): LineFigure => ({
@@ -332,7 +335,11 @@ async function trainRoundRobin(
           curves['train/loss'].step.push(event.step);
           curves['train/loss'].value.push(event.loss);
           plot.offer(() => figureBundle(figure()));
-        } else if (event.type === 'eval') note(event.step, tasks.map((_, t) => event.metrics[`task${t}`]));
+        } else if (event.type === 'eval') {
+          const values = tasks.map((_, t) => event.metrics[`task${t}`]);
+          note(event.step, values);
+          report(event.step, values);
+        }
       },
     });
   } finally {
@@ -347,7 +354,10 @@ async function trainRoundRobin(
   }
   const evaluatedLast = curves[`test/${metric}/task0`].step.at(-1) === result.steps;
   const final = evaluatedLast ? tasks.map((_, t) => curves[`test/${metric}/task${t}`].value.at(-1)!) : await evaluate();
-  if (!evaluatedLast) note(result.steps, final);
+  if (!evaluatedLast) {
+    note(result.steps, final);
+    report(result.steps, final);
+  }
   plot.finish(() => figureBundle(figure()));
   return { result, final, curves };
 }
@@ -476,6 +486,7 @@ export const hypernetMagicSpec: ExperimentMagicSpec<HypernetMagicConfig> = {
   variableType: 'import("@hyperlab/magics").HypernetRun',
   schema: () => (cachedSchema ??= hypernetMagicSchema(loadCore())),
   async run(config, ctx) {
+    refuseCheckpoints(ctx.trial, '%%hypernet');
     const core = loadCore();
     await ensureBackend(core);
     if (config.learn === 'continual') return learnContinual(core, config, ctx);

@@ -34,6 +34,19 @@ export interface TrialSpec {
   budget?: number;
   /** Which segment of the trial this is (0 first; ASHA promotions and PBT intervals count up). */
   segment?: number;
+  /**
+   * The config key {@link budget} is written to, as a dotted path (`train.epochs`; intermediate
+   * mappings are created). Required with `budget`. `%%adapter` resumes by epochs, so its
+   * checkpoints continue only along `train.epochs`.
+   */
+  resourceKey?: string;
+  /**
+   * End with a checkpoint ({@link TrialResult.checkpoint}) to resume from. Only magics in
+   * `CHECKPOINT_MAGICS` (`trial-runner.ts`) make them; asking another, or one whose configuration
+   * cannot (an `%%adapter` method with stateful training hooks, such as AdaLoRA), fails the trial
+   * with a message saying so.
+   */
+  wantCheckpoint?: boolean;
 }
 
 /** The key that makes a delivery idempotent: one result per trial segment. */
@@ -44,6 +57,9 @@ export function segmentKey(spec: Pick<TrialSpec, 'trialId' | 'segment'>): string
 /** An intermediate report while a trial runs (its metrics at a step). */
 export interface TrialReport {
   trialId: string;
+  /** The segment it comes from ({@link TrialSpec.segment}). */
+  segment?: number;
+  /** The training step (counting a resumed segment's earlier steps). */
   step: number;
   metrics: Record<string, number>;
 }
@@ -59,7 +75,10 @@ export interface TrialResult {
   record: unknown;
   /** Its final metrics (the record's `metrics`). */
   metrics: Record<string, number>;
-  /** The state to resume from (PBT's exploit copies it), when the magic supports checkpoints. */
+  /**
+   * The state to resume from (PBT's exploit copies it) when {@link TrialSpec.wantCheckpoint} asked
+   * for it: opaque JSON text (`training/checkpoint.ts`), passed back as {@link TrialSpec.checkpoint}.
+   */
   checkpoint?: string;
 }
 

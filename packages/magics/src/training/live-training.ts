@@ -61,6 +61,23 @@ export interface LiveTrainingOptions {
   rate: number;
   /** Extra loss and per-step hooks of the core's `train()` (AdaLoRA's orthogonal penalty and rank allocator). */
   hooks?: Pick<Core.TrainOptions, 'penalty' | 'transformGradients' | 'afterStep'>;
+  /**
+   * Called after each evaluation during training, and for the final one when it comes after the
+   * last periodic one, with the step and the test metrics (`accuracy`, `loss`): a sweep trial's
+   * intermediate reports. Not called for the evaluation before the first step.
+   */
+  onEvaluation?: (step: number, metrics: { accuracy: number; loss: number }) => void;
+  /**
+   * A training checkpoint (the core's `encodeTrainingCheckpoint` bytes, from an earlier
+   * `trainLive` with {@link LiveTrainingOptions.checkpoint}) to continue from: the trainable
+   * params, the optimizer's state, the epoch and step reached and the data-order and dropout
+   * generators are restored, and training runs the epochs after the one reached, up to
+   * `config.epochs`. Hyper-parameters come from `config` (a checkpoint may continue with another
+   * learning rate). Throws the core's `CheckpointError` when it does not fit `params`.
+   */
+  resume?: Uint8Array;
+  /** Make a checkpoint when training ends ({@link LiveTrainingResult.checkpoint}). */
+  checkpoint?: boolean;
 }
 
 /** The outcome of {@link trainLive}. */
@@ -70,6 +87,8 @@ export interface LiveTrainingResult {
   final: { accuracy: number; loss: number };
   /** Curves for the record: `train/loss` per step, `test/accuracy` and `test/loss` per evaluation. */
   curves: Record<string, { step: number[]; value: number[] }>;
+  /** With {@link LiveTrainingOptions.checkpoint}: the state after the last epoch, to resume from. */
+  checkpoint?: { bytes: Uint8Array; epoch: number; step: number };
 }
 
 function optimizerOf(core: typeof Core, config: TrainConfig): Core.Optimizer {
@@ -100,7 +119,28 @@ export async function trainLive(options: LiveTrainingOptions): Promise<LiveTrain
     const values = await core.evaluate(model, params, core.batches(test, { batchSize: 1000 }), { accuracy: 'accuracy', loss: 'cross-entropy' });
     return { accuracy: values.accuracy, loss: values.loss };
   };
-  const curves = { 'train/loss': { step: [] as number[], value: [] as number[] }, 'test/accuracy': { step: [0], value: [] as number[] }, 'test/loss': { step: [0], value: [] as number[] } };
+  // Restored before the first evaluation, which then shows the resumed model.
+  const optimizer = optimizerOf(core, config);
+  let shuffle = rng.fork('shuffle');
+  let dropout = rng.fork('dropout');
+  let start: { epoch: number; step: number } | undefined;
+  try {
+    if (options.resume) {
+      const restored = core.restoreTrainingCheckpoint(options.resume, { params, optimizer });
+      if (restored.epoch > config.epochs) {
+        throw new core.CheckpointError(`the checkpoint has trained ${restored.epoch} epochs, past train.epochs (${config.epochs}); a resumed run trains up to train.epochs`);
+      }
+      if (!restored.rngs.shuffle || !restored.rngs.dropout) throw new core.CheckpointError('the checkpoint lacks the data-order and dropout generators (rngs "shuffle" and "dropout")');
+      shuffle = core.Rng.fromState(restored.rngs.shuffle);
+      dropout = core.Rng.fromState(restored.rngs.dropout);
+      start = { epoch: restored.epoch, step: restored.step };
+    }
+  } catch (error) {
+    optimizer.dispose();
+    throw error;
+  }
+  const firstStep = start?.step ?? 0;
+  const curves = { 'train/loss': { step: [] as number[], value: [] as number[] }, 'test/accuracy': { step: [firstStep], value: [] as number[] }, 'test/loss': { step: [firstStep], value: [] as number[] } };
   const initial = await evaluateTest();
   curves['test/accuracy'].value.push(initial.accuracy);
   curves['test/loss'].value.push(initial.loss);
@@ -118,16 +158,15 @@ export async function trainLive(options: LiveTrainingOptions): Promise<LiveTrain
     ],
   });
   const started = performance.now();
-  let status = `step 0/${totalSteps} · test accuracy ${initial.accuracy.toFixed(4)}`;
+  let status = `step ${firstStep}/${totalSteps} · test accuracy ${initial.accuracy.toFixed(4)}`;
   const progressText = (): Record<string, unknown> => ({ 'text/plain': status });
   const progress = new LiveOutput(magic, options.rate);
   const plot = new LiveOutput(magic, options.rate);
   progress.offer(progressText);
   plot.offer(() => figureBundle(figure()));
 
-  const optimizer = optimizerOf(core, config);
-  const shuffle = rng.fork('shuffle');
   let result: Core.TrainResult;
+  let checkpoint: LiveTrainingResult['checkpoint'];
   try {
     result = await core.train({
       model,
@@ -138,6 +177,8 @@ export async function trainLive(options: LiveTrainingOptions): Promise<LiveTrain
       schedule: scheduleOf(core, config, totalSteps),
       ...(config.clipNorm !== undefined ? { clipNorm: config.clipNorm } : {}),
       rng,
+      dropoutRng: dropout,
+      ...(start ? { start } : {}),
       data: () => core.batches(train, { batchSize: config.batchSize, shuffle: true, rng: shuffle }),
       evaluate: { every: config.evalEvery === 'epoch' ? 'epoch' : config.evalEvery, fn: evaluateTest },
       signal: magic.signal,
@@ -156,9 +197,14 @@ export async function trainLive(options: LiveTrainingOptions): Promise<LiveTrain
           curves['test/accuracy'].value.push(event.metrics.accuracy);
           curves['test/loss'].step.push(event.step);
           curves['test/loss'].value.push(event.metrics.loss);
+          options.onEvaluation?.(event.step, { accuracy: event.metrics.accuracy, loss: event.metrics.loss });
         }
       },
     });
+    if (options.checkpoint && result.stoppedBy === 'completed') {
+      const bytes = core.encodeTrainingCheckpoint({ params, optimizer, epoch: result.epochs, step: result.steps, rngs: { shuffle, dropout } });
+      checkpoint = { bytes, epoch: result.epochs, step: result.steps };
+    }
   } finally {
     optimizer.dispose();
   }
@@ -172,6 +218,7 @@ export async function trainLive(options: LiveTrainingOptions): Promise<LiveTrain
       curves['test/accuracy'].value.push(final.accuracy);
       curves['test/loss'].step.push(result.steps);
       curves['test/loss'].value.push(final.loss);
+      options.onEvaluation?.(result.steps, final);
     }
   }
   const done = result.stoppedBy === 'aborted' ? `interrupted at step ${result.steps}/${totalSteps}` : `done: ${result.steps} steps`;
@@ -184,5 +231,5 @@ export async function trainLive(options: LiveTrainingOptions): Promise<LiveTrain
     error.stack = `${error.name}: ${error.message}`;
     throw error;
   }
-  return { result, final, curves };
+  return { result, final, curves, ...(checkpoint ? { checkpoint } : {}) };
 }
