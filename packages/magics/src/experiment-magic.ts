@@ -33,8 +33,12 @@ export interface TrialHooks {
    * config's hyper-parameters apply from here on; its shapes must match the checkpoint's.
    */
   resume?: string;
-  /** End with {@link ExperimentOutcome.checkpoint} set. Magics that cannot checkpoint throw (see {@link refuseCheckpoints}). */
-  wantCheckpoint: boolean;
+  /**
+   * Whether to end with {@link ExperimentOutcome.checkpoint} set: `true` requires one (a magic, or
+   * configuration, that cannot make it throws: see {@link refuseCheckpoints}); `'if-possible'`
+   * asks for one when it can be made and is content with none otherwise; `false` asks for none.
+   */
+  wantCheckpoint: boolean | 'if-possible';
 }
 
 /** What an experiment's `run` gets besides its config. */
@@ -78,12 +82,13 @@ export interface ExperimentOutcome {
 }
 
 /**
- * Throws, for a magic (or a configuration of one) that cannot make or resume checkpoints, when a
- * sweep trial asks for either; does nothing otherwise. `what` names it in the message (`%%continual`,
+ * For a magic (or a configuration of one) that cannot make or resume checkpoints: throws when a
+ * sweep trial requires one (`wantCheckpoint: true`) or gives one to resume from; does nothing
+ * otherwise (`'if-possible'` is content with none). `what` names it in the message (`%%continual`,
  * `%%adapter with method adalora`), `why` optionally says why.
  */
 export function refuseCheckpoints(trial: TrialHooks | undefined, what: string, why?: string): void {
-  if (!trial || (!trial.wantCheckpoint && trial.resume === undefined)) return;
+  if (!trial || (trial.wantCheckpoint !== true && trial.resume === undefined)) return;
   throw new Error(`PBT needs checkpoints, which ${what} does not provide yet${why ? ` (${why})` : ''}; use ASHA or random`);
 }
 

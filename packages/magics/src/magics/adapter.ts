@@ -258,7 +258,7 @@ export const adapterMagicSpec: ExperimentMagicSpec<AdapterMagicConfig> = {
       title: `${ctx.name}: ${adapter.method} on ${config.data.dataset}`,
       rate: ctx.session.liveRate,
       ...(hooks ? { hooks: { ...(hooks.penalty ? { penalty: hooks.penalty } : {}), ...(hooks.transformGradients ? { transformGradients: hooks.transformGradients } : {}), ...(hooks.afterStep ? { afterStep: hooks.afterStep } : {}) } } : {}),
-      ...(trial ? { onEvaluation: (step: number, metrics: { accuracy: number; loss: number }) => trial.report(step, { ...metrics }), checkpoint: trial.wantCheckpoint } : {}),
+      ...(trial ? { onEvaluation: (step: number, metrics: { accuracy: number; loss: number }) => trial.report(step, { ...metrics }), checkpoint: !hooks && trial.wantCheckpoint !== false } : {}),
       ...(resume ? { resume: resume.bytes } : {}),
     })
       .catch((error: Error) => {

@@ -35,16 +35,18 @@ export interface TrialSpec {
   /** Which segment of the trial this is (0 first; ASHA promotions and PBT intervals count up). */
   segment?: number;
   /**
-   * The config key {@link budget} is written to, as a dotted path (`train.epochs`; intermediate
-   * mappings are created). Required with `budget`. `%%adapter` resumes by epochs, so its
-   * checkpoints continue only along `train.epochs`.
+   * The config key {@link budget} is written to by the trial runner, as a dotted path
+   * (`train.epochs`; intermediate mappings are created). Without it the config is taken as it is
+   * (the sweep loop has written the budget in). `%%adapter` resumes by epochs, so its checkpoints
+   * continue only along `train.epochs`.
    */
   resourceKey?: string;
   /**
-   * End with a checkpoint ({@link TrialResult.checkpoint}) to resume from. Only magics in
-   * `CHECKPOINT_MAGICS` (`trial-runner.ts`) make them; asking another, or one whose configuration
-   * cannot (an `%%adapter` method with stateful training hooks, such as AdaLoRA), fails the trial
-   * with a message saying so.
+   * Whether to end with a checkpoint ({@link TrialResult.checkpoint}) to resume from. `true`
+   * requires one: only magics in `CHECKPOINT_MAGICS` (`trial-runner.ts`) make them, and asking
+   * another, or a configuration that cannot (an `%%adapter` method with stateful training hooks,
+   * such as AdaLoRA), fails the trial with a message saying so. `false`: none. Default: a segment
+   * with a {@link budget} gets one when its magic and config can make it, and none otherwise.
    */
   wantCheckpoint?: boolean;
 }

@@ -132,6 +132,11 @@ describe('sweep trial segments: %%adapter', () => {
     const plain = await adapterTrial({}, adalora);
     assert.equal(plain.checkpoint, undefined);
     assert.ok(plain.reports.length > 0, 'reports still come');
+    // A budgeted segment asks for a checkpoint only if possible: none here, and no error.
+    const segment = await adapterTrial({ budget: 1 }, adalora);
+    assert.equal(segment.checkpoint, undefined);
+    assert.equal(typeof (await adapterTrial({ budget: 1 })).checkpoint, 'string', 'LoRA makes one unasked');
+    assert.equal((await adapterTrial({ budget: 1, wantCheckpoint: false })).checkpoint, undefined);
   });
 
   it('a budget is written at the resource key; without one it is an error', async () => {
@@ -142,7 +147,9 @@ describe('sweep trial segments: %%adapter', () => {
     assert.deepEqual(config, { train: { lr: 1 } }, 'the input is not changed');
     assert.throws(() => withConfigValue({ train: 3 }, 'train.epochs', 5), /goes through train, which is not a mapping/);
     assert.throws(() => withConfigValue({}, 'train..epochs', 5), /not a dotted config path/);
-    await assert.rejects(adapterTrial({ budget: 2, resourceKey: undefined }), /a budget \(2\) needs the sweep's resourceKey/);
+    // Without a resource key the config is taken as it is (the sweep loop wrote the budget in).
+    const asIs = await adapterTrial({ budget: 2, resourceKey: undefined });
+    assert.equal(asIs.metrics.steps, 16);
   });
 });
 
@@ -166,6 +173,8 @@ describe('sweep trial segments: %%continual and %%hypernet', () => {
     const refused = /PBT needs checkpoints, which %%continual does not provide yet; use ASHA or random/;
     await assert.rejects(runTrial({ sweepId: 's', trialId: 't001', magic: 'continual', config: continual, seed: 1, wantCheckpoint: true }, { signal }), refused);
     await assert.rejects(runTrial({ sweepId: 's', trialId: 't001', magic: 'continual', config: continual, seed: 1, checkpoint: '{}' }, { signal }), refused);
+    const budgeted = await runTrial({ sweepId: 's', trialId: 't001', magic: 'continual', config: continual, seed: 1, budget: 4, resourceKey: 'train.iterations' }, { signal });
+    assert.equal(budgeted.checkpoint, undefined, 'a budgeted segment without a checkpoint, no error');
   });
 
   it('%%hypernet reports its evaluations under the final metrics\' names; checkpoints are refused', async () => {

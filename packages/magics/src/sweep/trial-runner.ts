@@ -53,11 +53,10 @@ export function withConfigValue(config: Record<string, unknown>, key: string, va
   return root;
 }
 
-/** The trial's config with its segment's budget written in at the resource key. */
+/** The trial's config with its segment's budget written in at the resource key (when the spec names one). */
 function segmentConfig(spec: TrialSpec): Record<string, unknown> {
   const config = { ...spec.config, seed: spec.seed };
-  if (spec.budget === undefined) return config;
-  if (spec.resourceKey === undefined) throw new Error(`trial ${spec.trialId}: a budget (${spec.budget}) needs the sweep's resourceKey, the config key it is written to (e.g. train.epochs)`);
+  if (spec.budget === undefined || spec.resourceKey === undefined) return config;
   return withConfigValue(config, spec.resourceKey, spec.budget);
 }
 
@@ -70,7 +69,8 @@ export async function runTrial(spec: TrialSpec, options: { signal: AbortSignal; 
   const segment = spec.segment ?? 0;
   const trial: TrialHooks = {
     report: (step, metrics) => options.onReport?.({ trialId: spec.trialId, segment, step, metrics }),
-    wantCheckpoint: spec.wantCheckpoint ?? false,
+    // A budgeted segment may be resumed (ASHA's promotion, PBT's next interval or exploit).
+    wantCheckpoint: spec.wantCheckpoint ?? (spec.budget !== undefined ? 'if-possible' : false),
     ...(spec.checkpoint !== undefined ? { resume: spec.checkpoint } : {}),
   };
   const outcome = await magic.run(config, { ...ctx, trial });
