@@ -15,7 +15,10 @@ interface ToyOptions {
   concurrency: number;
   /** Milliseconds a segment takes (so results arrive out of order). */
   delay?: (spec: TrialSpec) => number;
-  /** Every n-th call first answers with a copy of an earlier result (an at-least-once redelivery). */
+  /**
+   * One segment in n (chosen by a hash of its key) is first answered with a copy of an earlier
+   * result (an at-least-once redelivery); asked again, it runs.
+   */
   duplicateEvery?: number;
   /** Trials that throw. */
   failing?: string[];
@@ -38,8 +41,8 @@ class ToyEngine implements SweepEngine {
   }
 
   async run(spec: TrialSpec, { signal, onReport }: { signal: AbortSignal; onReport?: (report: TrialReport) => void }): Promise<TrialResult> {
+    const firstCall = !this.calls.some((call) => segmentKey(call) === segmentKey(spec));
     this.calls.push(structuredClone(spec));
-    const n = this.calls.length;
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
     try {
@@ -50,7 +53,8 @@ class ToyEngine implements SweepEngine {
       await sleep(ms / 2, signal);
       if (this.options.failing?.includes(spec.trialId)) throw new Error(`${spec.trialId} ran out of memory`);
       const earlier = [...this.returned.values()];
-      if (this.options.duplicateEvery && n % this.options.duplicateEvery === 0 && earlier.length > 0) return { ...earlier[n % earlier.length], attempt: 2 };
+      const hash = hashText(segmentKey(spec));
+      if (this.options.duplicateEvery && firstCall && hash % this.options.duplicateEvery === 0 && earlier.length > 0) return { ...earlier[hash % earlier.length], attempt: 2 };
       const config = spec.config as typeof base;
       const state = spec.checkpoint ? (JSON.parse(spec.checkpoint) as { x: number; t: number }) : { x: 0, t: 0 };
       const lr = (spec.config as Record<string, any>).train.lr as number;
@@ -104,7 +108,7 @@ async function sweep(config: AlgorithmConfig, trials: number, engine: ToyEngine,
 
 describe('the sweep loop', () => {
   it('records each segment exactly once and orders trials by id, however parallel and with redeliveries', async () => {
-    const parallel = new ToyEngine({ concurrency: 4, delay: scrambled, duplicateEvery: 3 });
+    const parallel = new ToyEngine({ concurrency: 4, delay: scrambled, duplicateEvery: 2 });
     const { outcome, events } = await sweep('random', 12, parallel);
     assert.equal(parallel.maxActive, 4, 'four trials in flight');
     assert.notDeepEqual(parallel.finished, [...parallel.finished].sort(), 'results arrived out of order');
