@@ -71,6 +71,8 @@ export interface ExperimentOutcome {
   data?: RunData[];
   /** Timings (`totalMs` at least). */
   timings: { totalMs: number; [name: string]: number | undefined };
+  /** Structured results for the record (a sweep's trials and decisions: `RunRecord.outcome`). */
+  outcome?: Record<string, unknown>;
   /** Members of the `--as` variable besides `name`, `metrics` and `record`. */
   value?: Record<string, unknown>;
   /**
@@ -155,6 +157,7 @@ export async function outcomeRecord(parts: { magicName: string; name: string; se
     metrics: outcome.metrics,
     curves: outcome.curves,
     timings: outcome.timings,
+    ...(outcome.outcome !== undefined ? { outcome: outcome.outcome } : {}),
   });
 }
 

@@ -142,6 +142,9 @@ export function verifyRecords(stored: FoundRunRecord[], fresh: FoundRunRecord[],
     // A config can hold results of earlier runs (a model copied from a run: its id and weights
     // fingerprint), which another backend changes too; on another backend that is not drift either.
     for (const d of comparison.configDiffs) row(`config ${d.path}`, json(d.stored), json(d.fresh), '', otherBackend ? 'other backend' : 'drifted');
+    // A sweep's trials and decisions: where they differ, by trial (`outcome /trials/3/metrics/accuracy`).
+    for (const d of comparison.outcomeDiffs.slice(0, 20)) row(`outcome ${d.path.replace(/^\/outcome/, '')}`, json(d.stored), json(d.fresh), '', otherBackend ? 'other backend' : 'drifted');
+    if (comparison.outcomeDiffs.length > 20) notes.push(`cell ${s.cellIndex} "${run}": ${comparison.outcomeDiffs.length - 20} more outcome differences not listed`);
     for (const m of comparison.metrics) row(`metric ${m.name}`, formatNumber(m.stored), formatNumber(m.fresh), formatNumber(m.absDiff), numeric(m.status));
     for (const c of comparison.curves) {
       const points = (r: RunRecord) => (r.curves[c.name] ? `${r.curves[c.name].step.length} points` : '—');

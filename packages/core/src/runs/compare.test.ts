@@ -95,3 +95,26 @@ test('compare: config, seed and data differences; backend reported; NaN equals N
   const tampered = { ...stored, metrics: { loss: 1 } };
   assert.equal(compareRecords(tampered, stored).integrity.stored, false);
 });
+
+test('compare: a structured outcome (a sweep\'s trials) is hashed and compared by path, within tolerance', () => {
+  const outcome = (accuracy: number, id: string) => ({
+    trials: [
+      { trialId: 't000', params: { lr: 0.01 }, metrics: { accuracy: 0.5 } },
+      { trialId: 't001', params: { lr: 0.1 }, metrics: { accuracy }, record: { id, createdAt: id, timings: { totalMs: accuracy }, metrics: { accuracy } } },
+    ],
+    decisions: [{ kind: 'promote', trialId: 't001' }],
+  });
+  const plain = createRunRecord(parts());
+  const stored = createRunRecord(parts({ outcome: outcome(0.75, 'a') }));
+  assert.notEqual(stored.contentHash, plain.contentHash, 'the outcome is hashed');
+  assert.equal(createRunRecord(parts({ outcome: undefined })).contentHash, plain.contentHash, 'no outcome: the hash of a record without one');
+  // Ids, times and timings inside a nested record are not drift; a trial's metric is.
+  const same = compareRecords(stored, createRunRecord(parts({ outcome: outcome(0.75, 'b') })));
+  assert.deepEqual(same.outcomeDiffs, []);
+  assert.equal(same.match, true);
+  const drifted = compareRecords(stored, createRunRecord(parts({ outcome: outcome(0.76, 'a') })));
+  assert.deepEqual(drifted.outcomeDiffs.map((d) => d.path), ['/outcome/trials/1/metrics/accuracy', '/outcome/trials/1/record/metrics/accuracy']);
+  assert.equal(drifted.match, false);
+  assert.deepEqual(compareRecords(stored, createRunRecord(parts({ outcome: outcome(0.76, 'a') })), { atol: 0.02 }).outcomeDiffs, []);
+  assert.deepEqual(compareRecords(plain, stored).outcomeDiffs.map((d) => d.path), ['/outcome']);
+});

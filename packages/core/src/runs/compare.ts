@@ -77,6 +77,11 @@ export interface RecordComparison {
   curves: CurveComparison[];
   /** Paths where the configs differ. */
   configDiffs: ValueDiff[];
+  /**
+   * Paths where the structured outcomes differ (`/outcome/trials/3/metrics/accuracy`), for records
+   * that have one (a sweep's trials); numbers within tolerance are not listed.
+   */
+  outcomeDiffs: ValueDiff[];
   /** Differences in seed and data fingerprints (`/seed`, `/data/0/fingerprint`, `/data/length`). */
   inputDiffs: ValueDiff[];
   /** The backends' names. */
@@ -165,6 +170,11 @@ export function compareRecords(stored: RunRecord, fresh: RunRecord, options: Com
   });
 
   const configDiffs = jsonDiffs(stored.config, fresh.config, '/config');
+  // A nested record's own hash, id, time and timings follow from its numbers (compared here) or are not reproducible.
+  const volatile = /\/(contentHash|id|createdAt|timings|environment)(\/|$)/;
+  const outcomeDiffs = jsonDiffs(stored.outcome, fresh.outcome, '/outcome').filter(
+    (d) => !volatile.test(d.path) && !(typeof d.stored === 'number' && typeof d.fresh === 'number' && difference(d.stored, d.fresh, rtol, atol).ok),
+  );
   const inputDiffs: ValueDiff[] = [];
   if (stored.seed !== fresh.seed) inputDiffs.push({ path: '/seed', stored: stored.seed, fresh: fresh.seed });
   if (stored.data.length !== fresh.data.length) inputDiffs.push({ path: '/data/length', stored: stored.data.length, fresh: fresh.data.length });
@@ -177,7 +187,7 @@ export function compareRecords(stored: RunRecord, fresh: RunRecord, options: Com
   const hashMatch = storedHash === freshHash;
   const match =
     hashMatch ||
-    (configDiffs.length === 0 && inputDiffs.length === 0 && metrics.every((m) => m.ok) && curves.every((c) => c.ok));
+    (configDiffs.length === 0 && inputDiffs.length === 0 && outcomeDiffs.length === 0 && metrics.every((m) => m.ok) && curves.every((c) => c.ok));
   return {
     match,
     hashMatch,
@@ -185,6 +195,7 @@ export function compareRecords(stored: RunRecord, fresh: RunRecord, options: Com
     metrics,
     curves,
     configDiffs,
+    outcomeDiffs,
     inputDiffs,
     backend: { stored: stored.backend.name, fresh: fresh.backend.name, same: stored.backend.name === fresh.backend.name },
   };

@@ -12,8 +12,10 @@
  *
  * ```text
  * { schema: 'hyperlab.run/v1', config, seed, backend: backend.name,
- *   data: [fingerprint of each data entry, in record order], metrics, curves }
+ *   data: [fingerprint of each data entry, in record order], metrics, curves, outcome }
  * ```
+ *
+ * (`outcome` only when the record has one, so records without it hash as they always did.)
  *
  * Not hashed: `id`, `name`, `createdAt`, `backend.reason` / `simd` / `threads`, `environment`
  * (node, platform, package versions), data `name` and `size`, `timings`. So two runs of the same
@@ -124,6 +126,11 @@ export interface RunRecord {
   curves: Record<string, Curve>;
   /** Timings. */
   timings: RunTimings;
+  /**
+   * Structured results beyond metrics and curves, when a run has them: a sweep's trials (each with
+   * its own run record) and its algorithm's decisions. Hashed, and compared by `verify`.
+   */
+  outcome?: { [key: string]: JsonValue };
   /** SHA-256 hex of the canonical reproducible content (see the module documentation). */
   contentHash: string;
 }
@@ -152,6 +159,8 @@ export interface RunRecordParts {
   timings: { totalMs: number; msPerStep?: number; [name: string]: number | undefined };
   /** Overrides of the detected environment; `packages` are merged into the detected versions. */
   environment?: Partial<RunEnvironment>;
+  /** Structured results (a sweep's trials and decisions); copied through JSON. */
+  outcome?: Record<string, unknown>;
 }
 
 /** A validation problem: a JSON Pointer into the record (`/backend/name`) and what is wrong. */
@@ -227,7 +236,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** The part of a record that {@link contentHash} covers (see the module documentation). */
-export function hashedContent(record: Pick<RunRecord, 'config' | 'seed' | 'backend' | 'data' | 'metrics' | 'curves'>): unknown {
+export function hashedContent(record: Pick<RunRecord, 'config' | 'seed' | 'backend' | 'data' | 'metrics' | 'curves' | 'outcome'>): unknown {
   return {
     schema: RUN_RECORD_SCHEMA,
     config: record.config,
@@ -236,11 +245,12 @@ export function hashedContent(record: Pick<RunRecord, 'config' | 'seed' | 'backe
     data: record.data.map((d) => d.fingerprint),
     metrics: record.metrics,
     curves: record.curves,
+    ...(record.outcome !== undefined ? { outcome: record.outcome } : {}),
   };
 }
 
 /** SHA-256 (lower-case hex) of the canonical JSON of {@link hashedContent}. */
-export function contentHash(record: Pick<RunRecord, 'config' | 'seed' | 'backend' | 'data' | 'metrics' | 'curves'>): string {
+export function contentHash(record: Pick<RunRecord, 'config' | 'seed' | 'backend' | 'data' | 'metrics' | 'curves' | 'outcome'>): string {
   return createHash('sha256').update(canonicalJson(hashedContent(record)), 'utf8').digest('hex');
 }
 
@@ -346,6 +356,7 @@ export function createRunRecord(parts: RunRecordParts): RunRecord {
     metrics,
     curves: encodeCurves(parts.curves),
     timings,
+    ...(parts.outcome !== undefined ? { outcome: JSON.parse(JSON.stringify(parts.outcome)) as NonNullable<RunRecord['outcome']> } : {}),
   } satisfies Omit<RunRecord, 'contentHash'>;
   const record: RunRecord = { ...body, contentHash: contentHash(body) };
   const validation = validateRunRecord(record);
