@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
- * The `hyperlab` CLI: `run`, `verify`, `report` and `runs` (see {@link USAGE}). Arguments are
+ * The `hyperlab` CLI: `run`, `verify`, `report`, `runs` and `worker` (see {@link USAGE}). Arguments are
  * parsed with Node's `util.parseArgs`; every bad argument names the flag, every bad notebook the
  * file, line, column and JSON path. Exit codes: 0 success, 1 the notebook failed or did not
  * verify, 2 bad input (see `commands.ts`).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CommandError, reportCommand, runCommand, runsCommand, verifyCommand, type CliIO } from './commands.js';
+import { CommandError, reportCommand, runCommand, runsCommand, verifyCommand, workerCommand, type CliIO } from './commands.js';
 import type { RunsFormat } from './runs-table.js';
 
 export { formatRuns, runSummaries, type RunSummary, type RunsFormat } from './runs-table.js';
@@ -30,10 +30,21 @@ const COMMANDS: Record<string, string> = {
   interactive Plotly figures and run records, with nothing loaded from the network.`,
   runs: `usage: hyperlab runs NOTEBOOK [--format table|csv|json]
   Lists the run records stored in the notebook's outputs.`,
+  worker: `usage: hyperlab worker --redis URL [--concurrency N] [--queue NAME]
+  Runs %%sweep trials from a BullMQ queue in Redis (a sweep with engine: { redis: URL }) until
+  SIGINT/SIGTERM, which puts the running trials back in the queue; start one per machine or core.
+  --redis URL                redis://[user:password@]host:port[/db] (rediss:// for TLS)
+  --concurrency N            trials at once in this process (default 1)
+  --queue NAME               the sweep's queue (default hyperlab-trials)
+  --lock-duration MS         a running trial's lock, renewed at half (default 30000)
+  --stalled-interval MS      how often dead workers' trials are looked for and re-queued (default 15000)
+  --max-stalled-count N      times a trial may lose its worker before it fails (default 2)
+  --backend NAME             the trials' backend: node, wasm, cpu or auto (default $HYPERLAB_BACKEND, else auto)`,
 };
 
 /** The overall usage text. */
 export const USAGE = `usage: hyperlab <command> NOTEBOOK [options]   (hyperlab <command> --help for details)
+       hyperlab worker --redis URL [options]
 
 ${Object.values(COMMANDS).map((u) => u.split('\n')[0].replace('usage: ', '  ')).join('\n')}
 
@@ -46,7 +57,19 @@ const OPTIONS: Record<string, Options> = {
   verify: { rtol: { type: 'string' }, atol: { type: 'string' }, kernel: { type: 'string' }, timeout: { type: 'string' } },
   report: { output: { type: 'string', short: 'o' }, title: { type: 'string' } },
   runs: { format: { type: 'string' } },
+  worker: {
+    redis: { type: 'string' },
+    concurrency: { type: 'string' },
+    queue: { type: 'string' },
+    'lock-duration': { type: 'string' },
+    'stalled-interval': { type: 'string' },
+    'max-stalled-count': { type: 'string' },
+    backend: { type: 'string' },
+  },
 };
+
+/** `hyperlab worker --backend` choices (the core's backend names and `auto`). */
+const WORKER_BACKENDS = ['node', 'wasm', 'cpu', 'auto'];
 
 /** `util.parseArgs` errors, reworded to name the flag. */
 function argumentError(error: Error & { code?: string }): string {
@@ -93,9 +116,21 @@ export async function main(argv: string[], io: CliIO = { out: (s) => process.std
       throw new CommandError(`${argumentError(error as Error)}\n${usage}`, 2);
     }
     const { values, positionals } = parsed as { values: Record<string, string | string[] | undefined>; positionals: string[] };
+    const str = (k: string) => values[k] as string | undefined;
+    if (command === 'worker') {
+      if (positionals.length) throw new CommandError(`worker takes no positional arguments, got ${positionals.join(' ')}\n${usage}`, 2);
+      const redis = str('redis');
+      if (!redis) throw new CommandError(`--redis URL is required\n${usage}`, 2);
+      const int = (flag: string, min: number) => number(flag, str(flag), (x) => Number.isInteger(x) && x >= min, `an integer ≥ ${min}`);
+      const backend = str('backend');
+      if (backend !== undefined && !WORKER_BACKENDS.includes(backend)) throw new CommandError(`--backend must be one of ${WORKER_BACKENDS.join(', ')}, got ${JSON.stringify(backend)}`, 2);
+      return await workerCommand(
+        { redis, queue: str('queue'), concurrency: int('concurrency', 1), lockDurationMs: int('lock-duration', 1000), stalledIntervalMs: int('stalled-interval', 500), maxStalledCount: int('max-stalled-count', 0), backend },
+        io,
+      );
+    }
     if (positionals.length !== 1) throw new CommandError(`expected one notebook, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}\n${usage}`, 2);
     const notebook = positionals[0];
-    const str = (k: string) => values[k] as string | undefined;
     const timeoutSeconds = number('timeout', str('timeout'), (x) => x > 0, 'a number of seconds > 0');
     switch (command) {
       case 'run':

@@ -3,7 +3,8 @@
  * 0 success, 1 the notebook failed (a cell error, a timeout, a kernel death, run records that
  * drifted or are missing, an output that could not be written), 2 bad input (unreadable file,
  * not JSON, not nbformat 4, unknown kernelspec, bad parameter). The input notebook is only ever
- * written by `run` without `-o`, and only after every cell succeeded.
+ * written by `run` without `-o`, and only after every cell succeeded. `worker` takes no notebook:
+ * it runs sweep trials from a Redis queue until stopped.
  */
 import * as path from 'node:path';
 import { KernelStartError, describeFailure, executeNotebook, notebookKernelName, type CellFailure } from './execute.js';
@@ -209,5 +210,67 @@ export async function reportCommand(args: ReportArgs, io: CliIO): Promise<number
 /** `hyperlab runs`: the run records stored in a notebook. */
 export function runsCommand(args: { notebook: string; format: RunsFormat }, io: CliIO): number {
   io.out(formatRuns(runSummaries(runRecords(read(args.notebook))), args.format));
+  return 0;
+}
+
+/** Arguments of {@link workerCommand}. */
+export interface WorkerArgs {
+  redis: string;
+  queue?: string;
+  concurrency?: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  maxStalledCount?: number;
+  /** The trials' backend (`node`, `wasm`, `cpu`, `auto`); default `$HYPERLAB_BACKEND`, else auto. */
+  backend?: string;
+}
+
+/** The part of `@hyperlab/magics`'s `sweep/redis-worker.js` this command uses. */
+interface RedisWorkerModule {
+  startRedisWorker(options: WorkerArgs & { url: string; log: (line: string) => void }): Promise<{ name: string; stop(): Promise<void>; closed: Promise<void> }>;
+}
+
+/**
+ * `hyperlab worker`: takes sweep trials from the BullMQ queue in Redis and runs them (each in a
+ * child process of this one) until SIGINT/SIGTERM, which puts the running trials back in the
+ * queue (a second signal exits at once; the trial then comes back through BullMQ's stalled-job
+ * check). Exit code 0 once stopped, 2 for a bad URL or option, 130 after a second signal. The
+ * trial runner is `@hyperlab/magics` (which depends on this package, so it is loaded at run
+ * time, not imported: the other commands never load it or TensorFlow.js).
+ */
+export async function workerCommand(args: WorkerArgs, io: CliIO): Promise<number> {
+  let mod: RedisWorkerModule;
+  try {
+    mod = require('@hyperlab/magics/dist/sweep/redis-worker.js') as RedisWorkerModule;
+  } catch (error) {
+    throw new CommandError(`cannot load @hyperlab/magics (it runs the trials; install it beside @hyperlab/notebook, or build the checkout): ${(error as Error).message.split('\n')[0]}`, 2);
+  }
+  const log = (line: string) => io.err(`hyperlab worker: ${line}\n`);
+  let worker: Awaited<ReturnType<RedisWorkerModule['startRedisWorker']>>;
+  try {
+    worker = await mod.startRedisWorker({ ...args, url: args.redis, log });
+  } catch (error) {
+    throw new CommandError((error as Error).message, 2);
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log(`${signal} again: exiting now (running trials come back through the stalled-job check)`);
+      process.exit(CANCELLED_EXIT);
+    }
+    log(`${signal}: stopping; running trials go back to the queue (${signal} again to exit at once)`);
+    void worker.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await worker.closed;
+    await worker.stop();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  log('stopped');
   return 0;
 }
