@@ -1,8 +1,10 @@
 /**
  * Helpers for the engine tests (not part of the package's API; excluded from the published
  * files): tiny real `%%adapter` trials on synthetic data, records reduced to what must match
- * between two runs of the same spec, and process checks.
+ * between two runs of the same spec, process checks, and real `hyperlab worker` processes.
  */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 import type { TrialResult, TrialSpec } from './engine.js';
 
 /**
@@ -27,11 +29,12 @@ export function tinyTrial(sweepId: string, index: number, config: Record<string,
 }
 
 /**
- * A trial that runs for seconds (40 epochs of 128 one-example-batch steps on the same model, a
- * report after every epoch): long enough to abort it or kill its process mid-trial.
+ * A trial that runs for seconds (`epochs` epochs of 128 one-example-batch steps on the same model,
+ * about 0.15 s each on the CPU backend, a report after every epoch): long enough to abort it or
+ * kill its process mid-trial.
  */
-export function slowTrial(sweepId: string, index: number): TrialSpec {
-  return tinyTrial(sweepId, index, { data: { dataset: 'sum-greater-than', train: 128, test: 16, features: 8 }, train: { epochs: 40, batchSize: 1, lr: 0.001 } });
+export function slowTrial(sweepId: string, index: number, epochs = 40): TrialSpec {
+  return tinyTrial(sweepId, index, { data: { dataset: 'sum-greater-than', train: 128, test: 16, features: 8 }, train: { epochs, batchSize: 1, lr: 0.001 } });
 }
 
 /** A trial whose config the magic refuses (an unknown adapter method). */
@@ -65,4 +68,71 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
   }
+}
+
+/** The `hyperlab` CLI of the notebook package (a sibling workspace). */
+export const HYPERLAB_BIN = path.resolve(__dirname, '..', '..', '..', 'notebook', 'bin', 'hyperlab.js');
+
+/** A `hyperlab worker` process started by {@link startCliWorker}. */
+export interface CliWorker {
+  readonly pid: number;
+  /** Every line it wrote to stderr so far, without the `hyperlab worker: ` prefix. */
+  readonly lines: string[];
+  /** Resolves with the exit code (or signal name) once it exited. */
+  readonly exited: Promise<number | string>;
+  /** Resolves with the first line (past or future) matching `pattern`; rejects after `timeoutMs` or when the process exits first. */
+  line(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Sends `signal` (if still running). */
+  kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Spawns the real `hyperlab worker --redis URL --backend cpu` with `args` (e.g. a short
+ * `--lock-duration`), stdin closed, stderr read line by line.
+ */
+export function startCliWorker(url: string, args: string[] = []): CliWorker {
+  const child = spawn(process.execPath, [HYPERLAB_BIN, 'worker', '--redis', url, '--backend', 'cpu', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const lines: string[] = [];
+  const listeners = new Set<() => void>();
+  let partial = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) lines.push(line.replace(/^hyperlab worker: /, ''));
+    for (const listener of listeners) listener();
+  });
+  let done = false;
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => {
+      done = true;
+      for (const listener of listeners) listener();
+      resolve(signal ?? code ?? -1);
+    }),
+  );
+  return {
+    pid: child.pid!,
+    lines,
+    exited,
+    kill: (signal) => {
+      if (!done) child.kill(signal);
+    },
+    line: (pattern, timeoutMs = 30000) =>
+      new Promise<string>((resolve, reject) => {
+        const check = () => {
+          const found = lines.find((l) => pattern.test(l));
+          if (found === undefined && !done) return;
+          clearTimeout(timer);
+          listeners.delete(check);
+          if (found !== undefined) resolve(found);
+          else reject(new Error(`worker ${child.pid} exited without writing ${pattern}; its lines:\n${lines.join('\n')}`));
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`worker ${child.pid} wrote no line matching ${pattern} within ${timeoutMs} ms; its lines:\n${lines.join('\n')}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      }),
+  };
 }
