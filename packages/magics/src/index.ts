@@ -1,5 +1,5 @@
 /**
- * @hyperlab/magics — experiment magics for the HyperLab kernel: `%%adapter`, `%%continual`, `%%experiment`,
+ * @hyperlab/magics — experiment magics for the HyperLab kernel: `%%adapter`, `%%continual`, `%%hypernet`, `%%sweep`, `%%experiment`,
  * `%seed`, `%backend`, `%runs`, `%compare`. The kernel loads this package at start
  * (`HYPERLAB_EXTENSIONS`); elsewhere, `%load_ext @hyperlab/magics`.
  *
@@ -9,6 +9,7 @@ import type { Magic, MagicRegistry } from '@hyperlab/kernel/magics';
 import { adapterMagic } from './magics/adapter.js';
 import { continualMagic } from './magics/continual.js';
 import { hypernetMagic } from './magics/hypernet.js';
+import { sweepMagic } from './magics/sweep.js';
 import { backendMagic } from './magics/backend.js';
 import { compareMagic } from './magics/compare.js';
 import { experimentCellMagic } from './magics/experiment.js';
@@ -17,7 +18,7 @@ import { runsMagic } from './magics/runs.js';
 import { seedMagic } from './magics/seed.js';
 
 /** Every magic of this package. */
-export const MAGICS: readonly Magic[] = [adapterMagic, continualMagic, hypernetMagic, experimentCellMagic, seedMagic, backendMagic, runsMagic, compareMagic, magicTemplatesMagic, liveRateMagic, reportMagic];
+export const MAGICS: readonly Magic[] = [adapterMagic, continualMagic, hypernetMagic, sweepMagic, experimentCellMagic, seedMagic, backendMagic, runsMagic, compareMagic, magicTemplatesMagic, liveRateMagic, reportMagic];
 
 /** Adds this package's magics to a kernel's registry (what `%load_ext` calls). */
 export function registerMagics(registry: MagicRegistry): void {
@@ -30,6 +31,13 @@ export { type AdapterRun, type AdapterMagicConfig, adapterMagicSchema, ADAPTER_T
 export { type ContinualRun, type ContinualMagicConfig, continualMagicSchema, CONTINUAL_TEMPLATE } from './magics/continual.js';
 export { heatmapBundle, type HeatmapFigure } from './figures/heatmap.js';
 export { type HypernetRun, type HyperAdaptersRun, type HypernetMagicConfig, hypernetMagicSchema, HYPERNET_TEMPLATE } from './magics/hypernet.js';
+export { type SweepRun, type SweepTrialRun, type SweepMagicConfig, sweepMagicSchema, SWEEP_TEMPLATE } from './magics/sweep.js';
+export { runSweep, type RunSweepOptions, type SweepEvent, type SweepOutcome, type TrialOutcome } from './sweep/loop.js';
+export { createAlgorithm, type AlgorithmConfig } from './sweep/algorithms/index.js';
+export { fitPowerLaw, predictPowerLaw, optimalPoints, type PowerLawFit } from './sweep/scaling.js';
+export { LocalEngine, type LocalEngineOptions } from './sweep/local-engine.js';
+export { InlineEngine } from './sweep/inline-engine.js';
+export type { SweepEngine, TrialSpec, TrialResult, TrialReport } from './sweep/engine.js';
 export { type ExperimentRun, outcomeOf } from './magics/experiment.js';
 export { experimentMagic, experimentMagics, refuseCheckpoints, type ExperimentMagicSpec, type ExperimentContext, type ExperimentOutcome, type TemplateVariant, type TrialHooks } from './experiment-magic.js';
 export { ConfigError, parseYamlBody, validateBody, type ConfigIssue, type JsonSchema } from './config/yaml-config.js';

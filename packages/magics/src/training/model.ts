@@ -9,12 +9,16 @@ import type * as Core from '@hyperlab/core';
 import type { JsonSchema } from '../config/yaml-config.js';
 import type { MagicSession } from '../session.js';
 
-/** A fresh MLP's spec. */
+/** A fresh MLP's spec (with `weights`: an MLP starting from those weights instead of a fresh init). */
 export interface MlpSpec {
   mlp: number[];
   activation: Core.ActivationName;
   dropout: number;
   bias: boolean;
+  /** Base64 safetensors of every parameter (PyTorch names), as `%%sweep` sends a named base model. */
+  weights?: string;
+  /** Where the weights came from (informational). */
+  from?: string;
 }
 
 /** A validated `model:` section. */
@@ -35,6 +39,8 @@ export function modelSchema(): JsonSchema {
           activation: { enum: ['relu', 'gelu', 'gelu_tanh', 'silu', 'tanh', 'sigmoid', 'identity'], default: 'relu' },
           dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0 },
           bias: { type: 'boolean', default: true },
+          weights: { type: 'string', contentEncoding: 'base64', description: 'starting weights as base64 safetensors (what %%sweep sends its trials for a base model named by run)' },
+          from: { type: 'string', description: 'where the weights came from (a run or variable name; informational)' },
         },
       },
     ],
@@ -42,9 +48,16 @@ export function modelSchema(): JsonSchema {
 }
 
 /** The config with an MLP spec's defaults filled in (JSON Schema defaults do not apply inside a union). */
-export function normalizeModelConfig(config: ModelConfig | { mlp: number[]; activation?: Core.ActivationName; dropout?: number; bias?: boolean }): ModelConfig {
+export function normalizeModelConfig(config: ModelConfig | { mlp: number[]; activation?: Core.ActivationName; dropout?: number; bias?: boolean; weights?: string; from?: string }): ModelConfig {
   if (typeof config === 'string') return config;
-  return { mlp: [...config.mlp], activation: config.activation ?? 'relu', dropout: config.dropout ?? 0, bias: config.bias ?? true };
+  return {
+    mlp: [...config.mlp],
+    activation: config.activation ?? 'relu',
+    dropout: config.dropout ?? 0,
+    bias: config.bias ?? true,
+    ...(config.weights !== undefined ? { weights: config.weights } : {}),
+    ...(config.from !== undefined ? { from: config.from } : {}),
+  };
 }
 
 /** A model ready to train, and how to record where it came from. */
@@ -80,13 +93,40 @@ function isMlp(value: unknown): value is Core.MlpModule {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'mlp' && Array.isArray((value as { sizes?: unknown }).sizes);
 }
 
+/** Copies base64 safetensors into `params`: every leaf, with the same shapes, or a config error at `model`. */
+function loadWeights(core: typeof Core, params: Core.Params, base64: string, lookup: Pick<ModelLookup, 'fail'>): void {
+  let decoded: ReturnType<typeof core.decodeSafetensors>;
+  try {
+    decoded = core.decodeSafetensors(new Uint8Array(Buffer.from(base64, 'base64')));
+  } catch (error) {
+    return lookup.fail(`model.weights is not base64 safetensors: ${(error as Error).message}`);
+  }
+  try {
+    const flat = core.flatten(params);
+    const missing = [...flat.keys()].filter((path) => !decoded.tensors.has(path));
+    const extra = [...decoded.tensors.keys()].filter((path) => !flat.has(path));
+    if (missing.length || extra.length) lookup.fail(`model.weights do not fit model.mlp:${missing.length ? ` missing ${missing.join(', ')}` : ''}${extra.length ? ` unexpected ${extra.join(', ')}` : ''}`);
+    for (const [path, leaf] of flat) {
+      const tensor = decoded.tensors.get(path)!;
+      if (tensor.shape.join('x') !== leaf.shape.join('x')) lookup.fail(`model.weights: ${path} is [${tensor.shape.join(', ')}], the model has [${leaf.shape.join(', ')}]`);
+      leaf.assign(tensor);
+    }
+  } finally {
+    for (const tensor of decoded.tensors.values()) tensor.dispose();
+  }
+}
+
 /** Builds the model a config asks for; `rng` initialises a fresh one. */
 export async function buildModel(core: typeof Core, config: ModelConfig, rng: Core.Rng, lookup: ModelLookup): Promise<BuiltModel> {
   if (typeof config !== 'string') {
     config = normalizeModelConfig(config) as MlpSpec;
     const model = core.mlp({ sizes: config.mlp, activation: config.activation, dropout: config.dropout, bias: config.bias });
     const params = model.init(rng.fork('init'));
-    return { model, params, recorded: { ...config } };
+    if (config.weights === undefined) return { model, params, recorded: { ...config } };
+    loadWeights(core, params, config.weights, lookup);
+    // Recorded as a run from a named model is: the shape and a fingerprint of the weights, not the bytes.
+    const { weights: _bytes, ...spec } = config;
+    return { model, params, recorded: { ...spec, weights: paramsFingerprint(core, params) } };
   }
   const run = lookup.session.runs.get(config);
   let source: unknown = run?.value;
