@@ -8,6 +8,7 @@
  * {@link TrialReport}s; its failure the trial's error message, with `Name: message` as its stack
  * (see `wireErrorFromJob`).
  */
+import { createHash } from 'node:crypto';
 import type { RedisOptions } from 'bullmq';
 import { segmentKey, type TrialSpec } from './engine.js';
 
@@ -22,13 +23,29 @@ function escapeIdPart(text: string): string {
   return text.replace(/%/g, '%25').replace(/:/g, '%3A');
 }
 
+/** JSON with object keys sorted at every level, so equal specs give equal text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 /**
- * The BullMQ job id of a trial segment: the sweep and {@link segmentKey}, so a re-added trial (a
- * resumed sweep, a retry after a lost connection) finds the job already there instead of running
- * it twice.
+ * The BullMQ job id of a trial segment: the sweep, its {@link segmentKey} and a hash of the whole
+ * spec (`sweep/<sweepId>/<trialId>#<segment>/<12 hex>`). A re-added trial (a resumed sweep, a
+ * retry after a lost connection) finds the job already there instead of running it twice; another
+ * sweep that reuses the sweep id (`runSweep`'s default is `sweep`) with other configs gets jobs of
+ * its own rather than the stored results of different trials.
  */
-export function trialJobId(spec: Pick<TrialSpec, 'sweepId' | 'trialId' | 'segment'>): string {
-  return `sweep/${escapeIdPart(spec.sweepId)}/${escapeIdPart(segmentKey(spec))}`;
+export function trialJobId(spec: TrialSpec): string {
+  const hash = createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 12);
+  return `sweep/${escapeIdPart(spec.sweepId)}/${escapeIdPart(segmentKey(spec))}/${hash}`;
 }
 
 /** The Redis pub/sub channel on which a sweep asks workers to stop a running trial (message: its job id). */
