@@ -170,6 +170,13 @@ describe('%%adapter config validation', () => {
     assert.match(duplicate.message, /YAML: .*[Uu]nique|duplicate/i);
     assert.equal(duplicate.line, 10);
   });
+
+  it('a YAML syntax error is reported once, with the count of the errors that follow from it; an unquoted ${name} in a flow mapping gets a hint', async () => {
+    const found = await issues('data: { dataset: mnist, train: ${n}, test: 500 }\nadapter: { method: full }\n');
+    assert.equal(found.length, 1, JSON.stringify(found));
+    assert.equal(found[0].line, 2);
+    assert.match(found[0].message, /^YAML: .*quote it, '\$\{name\}'.*\(\d+ more YAML errors follow from it\)$/);
+  });
 });
 
 describe('helpers', () => {

@@ -84,10 +84,13 @@ export async function parseYamlBody(body: string, where: BodyPosition, options: 
     return { line: where.firstLine + pos.line - 1, column: pos.col };
   };
   if (doc.errors.length > 0) {
-    throw new ConfigError(
-      where.magic,
-      doc.errors.map((error) => ({ ...at(error.pos[0]), path: '', message: `YAML: ${error.message.split('\n')[0]}` })),
-    );
+    // One syntax error cascades into dozens; the first says where it went wrong.
+    const error = doc.errors[0];
+    const first = at(error.pos[0]);
+    const lineText = body.split('\n')[first.line - where.firstLine] ?? '';
+    const hint = /\{[^}]*\$\{/.test(lineText) ? " (a ${name} inside a { … } flow mapping is read as YAML's own braces: quote it, '${name}', or write the mapping as indented lines)" : '';
+    const more = doc.errors.length > 1 ? ` (${doc.errors.length - 1} more YAML errors follow from it)` : '';
+    throw new ConfigError(where.magic, [{ ...first, path: '', message: `YAML: ${error.message.split('\n')[0]}${hint}${more}` }]);
   }
   const { aliases, duplicates } = canonicalizeKeys(doc);
   const problems: ConfigIssue[] = duplicates.map((d) => ({ ...at(d.offset), path: d.canonical, message: `"${d.written}" and "${d.canonical}" are the same key (snake_case is an alias of camelCase); give it once` }));
