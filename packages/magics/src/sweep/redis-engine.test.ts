@@ -182,7 +182,7 @@ for (const persistence of [false, 'aof'] as const) {
   });
 }
 
-test('RedisEngine: abort removes a waiting job; Redis gone for good fails pending trials naming the URL', { timeout: 60000 }, async () => {
+test('RedisEngine: abort removes a waiting job; Redis gone for good fails pending trials naming the URL; close() stays bounded', { timeout: 60000 }, async () => {
   const { engine, redis, queue } = await setUp({ engine: { reconnectTimeoutMs: 1500 } });
   const controller = new AbortController();
   const waiting = tinyTrial('gone', 0);
@@ -194,10 +194,18 @@ test('RedisEngine: abort removes a waiting job; Redis gone for good fails pendin
 
   const pending = engine.run(tinyTrial('gone', 1), { signal: never() });
   await waitFor('the second job to be queued', async () => (await queue.getJobState(trialJobId(tinyTrial('gone', 1)))) === 'waiting');
+  // An engine that would wait a minute for Redis still closes promptly while it is away.
+  const patient = new RedisEngine({ url: redis.url, reconnectTimeoutMs: 60000, abortTimeoutMs: 1000 });
+  const stranded = patient.run(tinyTrial('gone', 3), { signal: never() });
+  await waitFor('the third job to be queued', async () => (await queue.getJobState(trialJobId(tinyTrial('gone', 3)))) === 'waiting');
   const stoppedAt = Date.now();
   await redis.stop();
   const message = new RegExp(`^lost the connection to Redis at redis://127\\.0\\.0\\.1:${redis.port} and it did not come back within 1\\.5 s`);
   await assert.rejects(pending, { name: 'RedisConnectionError', message });
   assert.ok(Date.now() - stoppedAt < 5000);
   await assert.rejects(engine.run(tinyTrial('gone', 2), { signal: never() }), { name: 'RedisConnectionError', message });
+  const closingAt = Date.now();
+  await patient.close();
+  await assert.rejects(stranded, /RedisEngine: closed/);
+  assert.ok(Date.now() - closingAt < 4000, 'close() is bounded while Redis is away');
 });

@@ -64,6 +64,13 @@ interface Pending {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** `work`, or a rejection once `ms` have passed (Redis commands wait while it is unreachable). */
+function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), Math.max(0, ms))));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** The distributed engine; see the module comment. */
 export class RedisEngine implements SweepEngine {
   readonly concurrency: number;
@@ -146,7 +153,7 @@ export class RedisEngine implements SweepEngine {
     clearTimeout(this.downTimer);
     const closing = new Error('RedisEngine: closed');
     await Promise.all([...this.pending.keys()].map((jobId) => (this.unreachable ? this.settle(jobId, (p) => p.reject(closing)) : this.abort(jobId, closing))));
-    const bounded = (work: Promise<unknown>) => Promise.race([work.catch(() => undefined), sleep(3000)]);
+    const bounded = (work: Promise<unknown>) => within(work, 3000).catch(() => undefined);
     await bounded(this.events.close());
     await bounded(this.queue.close());
     if (this.client.status === 'ready') await bounded(this.client.quit());
@@ -225,16 +232,19 @@ export class RedisEngine implements SweepEngine {
     if (!pending) return;
     this.pending.delete(jobId);
     const deadline = Date.now() + this.abortTimeoutMs;
+    // Commands wait while Redis is unreachable: none may outlast the deadline.
+    const bounded = <T>(command: Promise<T>): Promise<T> => within(command, deadline - Date.now());
     try {
       while (Date.now() < deadline && this.unreachable === undefined) {
-        if ((await this.queue.remove(jobId)) === 1) break;
-        const state = await this.queue.getJobState(jobId);
+        if ((await bounded(this.queue.remove(jobId))) === 1) break;
+        const state = await bounded(this.queue.getJobState(jobId));
         if (state === 'unknown') break;
-        if (state === 'active') await this.client.publish(cancelChannel(this.queueName), jobId);
+        if (state === 'active') await bounded(this.client.publish(cancelChannel(this.queueName), jobId));
         await sleep(200);
       }
     } catch {
-      // Redis went away: the job stays where it is; the rejection below still stands.
+      // Redis is away or the worker did not let go in time: the job stays where it is (a worker
+      // may still finish it); the rejection below stands.
     }
     pending.reject(reason);
   }
