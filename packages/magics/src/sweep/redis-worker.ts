@@ -19,7 +19,7 @@ import { Redis } from 'ioredis';
 import type { BackendName } from '@hyperlab/core';
 import type { TrialResult, TrialSpec } from './engine.js';
 import { LocalEngine } from './local-engine.js';
-import { DEFAULT_QUEUE, TRIAL_JOB, cancelChannel, displayUrl, redisConnection } from './redis-queue.js';
+import { DEFAULT_QUEUE, cancelChannel, displayUrl, redisConnection } from './redis-queue.js';
 import { BACKEND_ENV, TrialError } from './trial-messages.js';
 
 /** Options of {@link startRedisWorker}. */
