@@ -40,6 +40,8 @@ else
     echo "Protocol: \`scripts/bench/continual/bench.js\` (MLP 784-400-400-out, ReLU, Adam lr 0.001 betas 0.9/0.999 kept across tasks, batch 128, 2000 iterations per task; EWC λ 1e7/1e6/1e8, online EWC λ/γ 1e8/0.8, 1e8/0.7, 1e9/0.8, SI c 50/500/0.5 with ε 0.1, LwF and DGR+distill T = 2; Fisher from predicted labels over each task's full training set). Replay (a class-balanced buffer of 1000) has no published row."
     echo
     node "$here/render.js" "$out" "$header"
+    # What the numbers mean (gaps and their measured causes): kept by hand beside the script.
+    [ -f "$here/doc-notes.md" ] && { echo; cat "$here/doc-notes.md"; }
   } >docs/continual.md
   echo "run.sh: wrote docs/continual.md" >&2
 fi
