@@ -13,7 +13,7 @@ node_tests+=(scripts/tests/readme.test.mjs)   # the README's commands, from a fr
 node --test --test-concurrency=1 --test-reporter=spec "${node_tests[@]}"
 .venv/bin/python -m pytest -q -p no:cacheprovider packages
 # The experiment notebooks must reproduce their stored run records in a fresh kernel.
-for notebook in notebooks/quickstart.ipynb notebooks/adapters-mnist.ipynb notebooks/continual-split-mnist.ipynb notebooks/hypernetwork-cl.ipynb notebooks/peft-methods.ipynb; do
+for notebook in notebooks/quickstart.ipynb notebooks/adapters-mnist.ipynb notebooks/continual-split-mnist.ipynb notebooks/hypernetwork-cl.ipynb notebooks/peft-methods.ipynb notebooks/sweeps.ipynb; do
   echo "hyperlab verify $notebook"
   VIRTUAL_ENV="$PWD/.venv" node packages/notebook/dist/cli.js verify "$notebook"
 done
