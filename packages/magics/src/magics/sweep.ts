@@ -272,6 +272,12 @@ export const sweepMagicSpec: ExperimentMagicSpec<SweepMagicConfig> = {
     const objective: Objective = config.objective ?? defaults.objective;
     const resourceKey = config.resource ?? defaults.resource;
     const searched = new Set(space.dimensions.map((d) => d.key));
+    // PBT resumes members from copied checkpoints: a key it perturbs must not change the model's shape.
+    if (typeof config.algorithm === 'object' && config.algorithm.name === 'pbt') {
+      const mutate = config.algorithm.mutate ?? [...searched];
+      const shaped = mutate.filter((key) => key.startsWith('model.'));
+      if (shaped.length) ctx.fail(['algorithm'], `algorithm: PBT copies checkpoints between members, so it cannot perturb ${shaped.join(', ')} (a different shape does not fit the checkpoint); list the keys it may change in algorithm.mutate`);
+    }
     let algorithm;
     try {
       algorithm = createAlgorithm(config.algorithm, space, objective, { seed: ctx.seed, ...(config.budget.trials !== undefined ? { trials: config.budget.trials } : {}) });

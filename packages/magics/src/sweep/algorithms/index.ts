@@ -73,6 +73,7 @@ const optionsByName: Record<AlgorithmName, { properties: Record<string, JsonSche
       resampleProbability: { type: 'number', minimum: 0, maximum: 1, description: 'the probability of resampling instead of perturbing, a number in [0, 1] (default 0.25)' },
       perturbationFactors: { type: 'array', items: positive('a positive factor'), minItems: 1, description: 'factors a number is multiplied by, a non-empty list of positive numbers (default [1.2, 0.8])' },
       burnInPeriod: { type: 'number', minimum: 0, description: 'no exploit before this many units, a number ≥ 0 (default 0)' },
+      mutate: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, description: 'the keys of the space explore may change (default all; leave out keys that change shapes), a list of keys' },
     },
     required: ['perturbationInterval'],
   },

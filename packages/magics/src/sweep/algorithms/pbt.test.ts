@@ -106,6 +106,26 @@ describe('PBT', () => {
     assert.deepEqual([...seen].sort(), ['resampled', 'scaled', 'shifted']);
   });
 
+  it('mutate: explore changes only the listed keys (a shape such as the LoRA rank is copied by exploit, never perturbed); an unknown key is refused', () => {
+    const pbt = createAlgorithm({ name: 'pbt', perturbationInterval: 1, maxT: 8, quantileFraction: 0.5, mutate: ['train.lr'] }, space, objective, { seed: 5, trials: 6 });
+    const { steps } = runSequentially(pbt, toyTrial);
+    const paramsAt = new Map(steps.map((s) => [`${s.plan.trialId}#${s.plan.segment}`, s.plan.params]));
+    let exploits = 0;
+    for (const step of steps) {
+      const exploit = step.decisions.find((d) => d.kind === 'exploit');
+      const explored = step.decisions.find((d) => d.kind === 'explore');
+      if (!exploit) continue;
+      exploits++;
+      const donor = paramsAt.get(`${exploit.from!.trialId}#${exploit.from!.segment}`)!;
+      const next = steps.find((s) => s.plan.trialId === step.plan.trialId && s.plan.segment === step.plan.segment + 1);
+      if (next) assert.equal(next.plan.params['adapter.r'], donor['adapter.r'], 'the rank comes from the donor, unchanged');
+      assert.ok(explored);
+      assert.deepEqual((explored!.changes as Array<{ key: string }>).map((c) => c.key), ['train.lr']);
+    }
+    assert.ok(exploits > 0);
+    assert.throws(() => createAlgorithm({ name: 'pbt', perturbationInterval: 1, mutate: ['train.momentum'] }, space, objective, { seed: 1, trials: 2 }), /mutate names "train\.momentum", which is not a key of the space/);
+  });
+
   it('a failed member leaves the population; options out of range are refused', () => {
     const pbt = createAlgorithm({ name: 'pbt', perturbationInterval: 2, maxT: 4 }, space, objective, { seed: 1, trials: 2 });
     const a = pbt.next() as TrialPlan;

@@ -41,6 +41,13 @@ export interface PbtOptions {
   perturbationFactors?: number[];
   /** No exploit before a member has trained this many units. Default 0. */
   burnInPeriod?: number;
+  /**
+   * The keys explore may change (Ray: the keys of `hyperparam_mutations`). Default: every key of
+   * the space. Leave out keys that change shapes (a layer's width, a LoRA rank): a copied
+   * checkpoint only fits a model of the same shape. The others are still sampled per member and
+   * copied by exploit.
+   */
+  mutate?: string[];
 }
 
 /** One change made by {@link explore}. */
@@ -54,10 +61,11 @@ export interface ExploreChange {
 /**
  * PBT's explore step: a perturbed copy of `params` (every dimension of `space`), and what changed.
  */
-export function explore(space: SearchSpace, params: Params, rng: SweepRandom, options: { resampleProbability: number; perturbationFactors: readonly number[] }): { params: Params; changes: ExploreChange[] } {
+export function explore(space: SearchSpace, params: Params, rng: SweepRandom, options: { resampleProbability: number; perturbationFactors: readonly number[]; mutate?: readonly string[] }): { params: Params; changes: ExploreChange[] } {
   const out: Params = { ...params };
   const changes: ExploreChange[] = [];
   for (const dim of space.dimensions) {
+    if (options.mutate && !options.mutate.includes(dim.key)) continue;
     const before = params[dim.key];
     let after: unknown;
     let how: ExploreChange['how'];
@@ -108,7 +116,10 @@ export class Pbt implements SearchAlgorithm {
       resampleProbability: options.resampleProbability ?? 0.25,
       perturbationFactors: options.perturbationFactors ?? [1.2, 0.8],
       burnInPeriod: options.burnInPeriod ?? 0,
+      mutate: options.mutate ?? ctx.space.dimensions.map((d) => d.key),
     };
+    const keys = ctx.space.dimensions.map((d) => d.key);
+    for (const key of resolved.mutate) if (!keys.includes(key)) throw new RangeError(`pbt: mutate names "${key}", which is not a key of the space (${keys.join(', ')})`);
     if (!(resolved.quantileFraction >= 0 && resolved.quantileFraction <= 0.5)) throw new RangeError(`pbt: quantileFraction must be in [0, 0.5], got ${resolved.quantileFraction}`);
     if (!(resolved.resampleProbability >= 0 && resolved.resampleProbability <= 1)) throw new RangeError(`pbt: resampleProbability must be in [0, 1], got ${resolved.resampleProbability}`);
     if (resolved.perturbationFactors.length === 0) throw new RangeError('pbt: perturbationFactors must not be empty');
