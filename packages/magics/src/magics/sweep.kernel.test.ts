@@ -13,6 +13,8 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { launchKernel, streamText, type LaunchedKernel, type Message } from '@hyperlab/kernel';
 import { compareRecords, RUN_RECORD_MIME, validateRunRecord, type RunRecord } from '@hyperlab/core/runs';
+import { startRedis } from '../sweep/redis-testing.js';
+import { startCliWorker } from '../sweep/trial-testing.js';
 
 const records = (iopub: Message[]): RunRecord[] =>
   iopub.filter((m) => m.header.msg_type === 'display_data' && (m.content.data as Record<string, unknown>)[RUN_RECORD_MIME]).map((m) => (m.content.data as Record<string, RunRecord>)[RUN_RECORD_MIME]);
@@ -115,6 +117,30 @@ describe('%%sweep in a real kernel', () => {
     assert.deepEqual(diff.metrics.filter((m) => !m.ok), []);
     assert.deepEqual(diff.curves.filter((c) => !c.ok), []);
     assert.deepEqual(diff.configDiffs.map((d) => d.path), ['/config/engine']);
+  });
+
+  it('engine: { redis } sends the same sweep to two `hyperlab worker` processes through a redis-server of its own: the same trials and numbers', { timeout: 240_000 }, async () => {
+    const redis = await startRedis();
+    const workers = [startCliWorker(redis.url), startCliWorker(redis.url)];
+    try {
+      const { reply, iopub } = await kernel.client.execute(sweepCell('grid3', `{ redis: ${redis.url} }`), { timeoutMs: 200_000 });
+      assert.equal(reply.content.status, 'ok', errorText(iopub));
+      const [viaRedis] = records(iopub);
+      const a = inline.outcome as unknown as Outcome;
+      const b = viaRedis.outcome as unknown as Outcome;
+      assert.deepEqual(
+        b.trials.map((t) => [t.trialId, t.value, t.segments[0].record.contentHash]),
+        a.trials.map((t) => [t.trialId, t.value, t.segments[0].record.contentHash]),
+      );
+      assert.equal(viaRedis.config.engine, 'redis');
+      // Both workers took trials.
+      const took = workers.map((w) => w.lines.filter((l) => / started$/.test(l)).length);
+      assert.ok(took.every((n) => n > 0), `trials per worker: ${took.join(', ')}`);
+    } finally {
+      for (const w of workers) w.kill('SIGTERM');
+      await Promise.all(workers.map((w) => w.exited));
+      await redis.stop();
+    }
   });
 
   it('trials are runs of their own: %compare takes them by <sweep>/<trial>', async () => {
