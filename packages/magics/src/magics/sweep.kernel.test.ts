@@ -7,7 +7,7 @@
  * recovers the exponent a synthetic power law puts in.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -39,6 +39,22 @@ algorithm: grid
 budget: { concurrency: 2 }
 engine: ${engine}${extra}
 `;
+
+/** Pids of the kernel's forked trial processes (`sweep/local-worker.js`), from /proc. */
+function trialChildren(kernelPid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]) === kernelPid && cmdline.includes('local-worker.js')) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
 
 type Outcome = { trials: Array<{ trialId: string; params: Record<string, unknown>; value: number; segments: Array<{ record: { name: string; contentHash: string } }> }>; decisions: unknown[] };
 
@@ -151,6 +167,25 @@ describe('%%sweep in a real kernel', () => {
     assert.match(text, /adapter\.r/);
   });
 
+  it('an interrupt stops every trial: the children are gone, nothing is recorded, the kernel keeps running', { timeout: 120_000 }, async () => {
+    const kernelPid = kernel.process.pid!;
+    const running = kernel.client.execute(sweepCell('slow', 'local').replace('epochs: 2, batchSize: 50', 'epochs: 100000, batchSize: 50'), { timeoutMs: 100_000 });
+    const deadline = Date.now() + 60_000;
+    while (trialChildren(kernelPid).length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(trialChildren(kernelPid).length, 2, 'two trials running in child processes');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await kernel.client.request('control', 'interrupt_request', {});
+    const { reply, iopub } = await running;
+    assert.equal(reply.content.status, 'error');
+    assert.equal(reply.content.ename, 'KeyboardInterrupt', errorText(iopub));
+    assert.deepEqual(records(iopub), [], 'no sweep recorded');
+    const gone = Date.now() + 10_000;
+    while (trialChildren(kernelPid).length > 0 && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(trialChildren(kernelPid), [], 'every trial process ended');
+    const { reply: after } = await kernel.client.execute('2 + 2');
+    assert.equal(after.content.status, 'ok');
+  });
+
   it('config errors name the cell line and key and leave the kernel running', async () => {
     const bad = async (cell: string, pattern: RegExp) => {
       const { reply, iopub } = await kernel.client.execute(cell, { timeoutMs: 60_000 });
@@ -185,5 +220,16 @@ describe('%%sweep in a real kernel', () => {
     assert.ok(Math.abs(exponent - slope) < 1e-6, `exponent ${exponent} vs ${slope}`);
     assert.ok((record.metrics['scaling/exponent/r/ciLow'] as number) < exponent && exponent < (record.metrics['scaling/exponent/r/ciHigh'] as number));
     assert.ok((record.outcome as { scaling?: unknown }).scaling, 'the fit is in the record');
+    // Loss against compute: a list multiplies its factors (C = 6·N·examples seen).
+    const compute = await kernel.client.execute(
+      sweepCell('compute', 'inline').replace('train.lr: { grid: [0.003, 0.03] }', 'train.lr: { grid: [0.01] }').replace('adapter.r: { grid: [1, 4] }', 'adapter.r: { grid: [1, 2, 4, 8] }') +
+        'scaling: { y: loss, x: { C: [6, trainableParams, steps, 50] } }\n',
+      { timeoutMs: 300_000 },
+    );
+    assert.equal(compute.reply.content.status, 'ok', errorText(compute.iopub));
+    const [byCompute] = records(compute.iopub);
+    assert.equal(typeof byCompute.metrics['scaling/exponent/C'], 'number');
+    const bad = await kernel.client.execute(sweepCell('nox', 'inline') + 'scaling: { y: loss, x: { C: [trainableParams, nosuchkey] } }\n', { timeoutMs: 300_000 });
+    assert.match(errorText(bad.iopub), /cell line 14: scaling: \["trainableParams","nosuchkey"\] is not a number in any trial/);
   });
 });

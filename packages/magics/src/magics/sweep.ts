@@ -51,7 +51,7 @@ export interface SweepMagicConfig {
   budget: { trials?: number; concurrency?: number };
   resource?: string;
   engine: EngineConfig;
-  scaling?: { y: string; x: Record<string, string>; confidence: number };
+  scaling?: { y: string; x: Record<string, string | Array<string | number>>; confidence: number };
   seed?: number;
 }
 
@@ -137,7 +137,12 @@ export function sweepMagicSchema(): JsonSchema {
         additionalProperties: false,
         properties: {
           y: { type: 'string', minLength: 1 },
-          x: { type: 'object', minProperties: 1, additionalProperties: { type: 'string', minLength: 1 }, description: 'predictor name → a searched key, a metric or a base config key' },
+          x: {
+            type: 'object',
+            minProperties: 1,
+            additionalProperties: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'number', exclusiveMinimum: 0 }] } }] },
+            description: 'predictor name → a searched key, a metric or a base config key, or a list of those and numbers multiplied (compute: [6, totalParams, steps, train.batchSize])',
+          },
           confidence: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.95 },
         },
       },
@@ -232,7 +237,7 @@ function fitScaling(config: NonNullable<SweepMagicConfig['scaling']>, outcome: S
   }
   for (const [n, key] of [...Object.entries(config.x), ['y', config.y] as const]) {
     if (!outcome.trials.some((t) => trialValue(t, base, key) !== undefined)) {
-      ctx.fail(n === 'y' ? ['scaling', 'y'] : ['scaling', 'x', n], `scaling: "${key}" is not a number in any trial (a searched key, a metric of the trials or a key of base)`);
+      ctx.fail(n === 'y' ? ['scaling', 'y'] : ['scaling', 'x', n], `scaling: ${JSON.stringify(key)} is not a number in any trial (a searched key, a metric of the trials or a key of base${typeof key === 'string' ? '' : ', each factor'})`);
     }
   }
   // y a searched hyperparameter: fit its best value per combination of the predictors (the optimum).

@@ -100,8 +100,20 @@ export function trialsTableBundle(name: string, space: SearchSpace, outcome: Swe
   return { 'text/html': html, 'text/plain': `${name}: ${outcome.trials.length} trials, best first (* best)\n${text}` };
 }
 
-/** The value of a scaling predictor or target for a trial: a searched key, else a metric, else the base config. */
-export function trialValue(trial: TrialOutcome, base: Record<string, unknown>, key: string): number | undefined {
+/**
+ * The value of a scaling predictor or target for a trial: a searched key, else a metric, else the
+ * base config; a list multiplies its keys and numbers (compute ≈ `[6, totalParams, steps, train.batchSize]`).
+ */
+export function trialValue(trial: TrialOutcome, base: Record<string, unknown>, key: string | ReadonlyArray<string | number>): number | undefined {
+  if (typeof key !== 'string') {
+    let product = 1;
+    for (const factor of key) {
+      const v = typeof factor === 'number' ? factor : trialValue(trial, base, factor);
+      if (v === undefined) return undefined;
+      product *= v;
+    }
+    return product;
+  }
   const raw = key in trial.params ? trial.params[key] : trial.metrics && key in trial.metrics ? trial.metrics[key] : getPath(base, key);
   const value = Number(raw);
   return raw === undefined || raw === null || !Number.isFinite(value) ? undefined : value;
