@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CURVE_ENCRYPTION, curveSupported } from './protocol/curve.js';
 
 /** The default kernelspec name. */
 export const KERNEL_NAME = 'hyperlab';
@@ -15,15 +16,21 @@ export const DISPLAY_NAME = 'TypeScript (HyperLab)';
 /** Where to install: like `jupyter kernelspec install`'s --user, --sys-prefix and --prefix. */
 export type InstallTarget = { kind: 'user' } | { kind: 'sys-prefix'; python?: string } | { kind: 'prefix'; prefix: string };
 
-/** The kernel.json content. */
-export function kernelJson(cliPath = path.join(__dirname, 'cli.js')): Record<string, unknown> {
+/**
+ * The kernel.json content. `metadata.supported_encryption: ["curve"]` (as ipykernel 7.4 writes it)
+ * tells jupyter_client 8.10 that the kernel accepts CurveZMQ keys, so
+ * `transport_encryption = 'auto'` provisions them.
+ * @param cliPath - the kernel's CLI, run as `node cliPath run {connection_file}`
+ * @param curve - declare CurveZMQ support; by default when this zeromq build has CURVE
+ */
+export function kernelJson(cliPath = path.join(__dirname, 'cli.js'), curve = curveSupported()): Record<string, unknown> {
   return {
     argv: [process.execPath, cliPath, 'run', '{connection_file}'],
     display_name: DISPLAY_NAME,
     language: 'typescript',
     interrupt_mode: 'message',
     env: {},
-    metadata: { debugger: false },
+    metadata: { debugger: false, ...(curve && { supported_encryption: [CURVE_ENCRYPTION] }) },
   };
 }
 

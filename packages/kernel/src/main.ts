@@ -26,6 +26,6 @@ export async function runKernel(connectionFile: string, log: Logger = stderrLogg
   });
   process.on('SIGINT', () => void kernel.interrupt());
   kernel.start();
-  log('info', `kernel listening (${info.transport}://${info.ip}, shell ${info.shell_port})`);
+  log('info', `kernel listening (${info.transport}://${info.ip}, shell ${info.shell_port}${sockets.encrypted ? ', CurveZMQ' : ''})`);
   return kernel;
 }

@@ -1,12 +1,14 @@
 /**
  * A Jupyter client over ZeroMQ, as a Jupyter server speaks to a kernel: DEALER sockets for shell,
  * control and stdin, a SUB socket for IOPub, a REQ socket for heartbeats. Used by the kernel's
- * protocol tests and by the headless notebook runner.
+ * protocol tests and by the headless notebook runner. When the connection info carries the
+ * kernel's CurveZMQ public key, every socket is a Curve client of it.
  */
 import { randomUUID } from 'node:crypto';
 import * as zmq from 'zeromq';
 import { decode, encode } from '../protocol/codec.js';
 import { endpoint, type ConnectionInfo } from '../protocol/connection.js';
+import { makeCurveClient } from '../protocol/curve.js';
 import { newHeader, type JsonObject, type Message } from '../protocol/messages.js';
 import { Signer } from '../protocol/signing.js';
 
@@ -59,14 +61,20 @@ export class KernelClient {
     const identity = Buffer.from(this.session);
     for (const socket of Object.values(this.sockets)) {
       socket.routingId = identity.toString();
-      socket.linger = 0;
+      this.configureSecurity(socket);
     }
-    this.iopub.linger = 0;
+    this.configureSecurity(this.iopub);
     this.configureHeartbeat();
   }
 
+  /** Linger 0 and, for an encrypted kernel, a Curve client of its public key (before connect). */
+  private configureSecurity(socket: zmq.Socket): void {
+    socket.linger = 0;
+    if (this.info.curve_publickey) makeCurveClient(socket, this.info.curve_publickey);
+  }
+
   private configureHeartbeat(): void {
-    this.hb.linger = 0;
+    this.configureSecurity(this.hb);
     this.hb.receiveTimeout = 1000;
   }
 

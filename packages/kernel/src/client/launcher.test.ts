@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { streamText } from './client.js';
 import { launchKernel } from './launcher.js';
 
 test('launchKernel: a command that does not exist is a clear error, not a crash', async () => {
@@ -36,3 +37,21 @@ test('ping recovers after a missed heartbeat', async () => {
     await kernel.dispose();
   }
 });
+
+for (const [transport, encryption] of [['tcp', true], ['ipc', false], ['ipc', true]] as const) {
+  test(`launchKernel over ${transport}${encryption ? ' with CurveZMQ' : ''} runs a cell and answers heartbeats`, async () => {
+    const kernel = await launchKernel({ transport, encryption });
+    try {
+      assert.equal(kernel.info.transport, transport);
+      assert.equal(typeof kernel.info.curve_publickey, encryption ? 'string' : 'undefined');
+      if (transport === 'ipc') assert.ok(existsSync(`${kernel.info.ip}-${kernel.info.shell_port}`), 'the shell socket file exists');
+      const { reply, iopub } = await kernel.client.execute('console.log("over " + 6 * 7)', { timeoutMs: 60_000 });
+      assert.equal(reply.content.status, 'ok');
+      assert.equal(streamText(iopub, 'stdout'), 'over 42\n');
+      assert.ok((await kernel.client.ping()) >= 0);
+      assert.match(kernel.stderr(), encryption ? /kernel listening \(.*CurveZMQ\)/ : /kernel listening \((?!.*CurveZMQ)/);
+    } finally {
+      await kernel.dispose();
+    }
+  });
+}

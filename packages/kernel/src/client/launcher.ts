@@ -1,6 +1,7 @@
 /**
- * Starting a kernel process on free loopback ports, as a Jupyter server's kernel manager does:
- * write a connection file with a fresh key, spawn the kernelspec's argv, connect a client.
+ * Starting a kernel process on free loopback ports (or IPC paths), as a Jupyter server's kernel
+ * manager does: write a connection file with a fresh key (and, if asked, a CurveZMQ keypair),
+ * spawn the kernelspec's argv, connect a client.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +10,7 @@ import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ConnectionInfo } from '../protocol/connection.js';
+import { newCurveKeyPair } from '../protocol/curve.js';
 import { KernelClient } from './client.js';
 
 /** Finds a free TCP port on 127.0.0.1. */
@@ -24,15 +26,39 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A fresh connection file's content on loopback. */
-export async function newConnectionInfo(): Promise<ConnectionInfo> {
-  const ports: number[] = [];
+/** How {@link newConnectionInfo} connects. */
+export interface ConnectionOptions {
+  /**
+   * IPC endpoints `ipc://<ipcPrefix>-<n>` (n = 1…5, as jupyter_client numbers them) instead of
+   * free loopback TCP ports.
+   */
+  ipcPrefix?: string;
+  /** A fresh CurveZMQ keypair in `curve_publickey`/`curve_secretkey`, as `transport_encryption='required'` writes. */
+  encryption?: boolean;
+}
+
+/** A fresh connection file's content: free loopback ports, or IPC paths under `ipcPrefix`. */
+export async function newConnectionInfo(options: ConnectionOptions = {}): Promise<ConnectionInfo> {
+  const ports: number[] = options.ipcPrefix ? [1, 2, 3, 4, 5] : [];
   while (ports.length < 5) {
     const port = await freePort();
     if (!ports.includes(port)) ports.push(port);
   }
   const [shell_port, iopub_port, stdin_port, control_port, hb_port] = ports;
-  return { transport: 'tcp', ip: '127.0.0.1', shell_port, iopub_port, stdin_port, control_port, hb_port, key: randomBytes(32).toString('hex'), signature_scheme: 'hmac-sha256', kernel_name: 'hyperlab' };
+  const keys = options.encryption ? newCurveKeyPair() : undefined;
+  return {
+    transport: options.ipcPrefix ? 'ipc' : 'tcp',
+    ip: options.ipcPrefix ?? '127.0.0.1',
+    shell_port,
+    iopub_port,
+    stdin_port,
+    control_port,
+    hb_port,
+    key: randomBytes(32).toString('hex'),
+    signature_scheme: 'hmac-sha256',
+    kernel_name: 'hyperlab',
+    ...(keys && { curve_publickey: keys.publicKey, curve_secretkey: keys.secretKey }),
+  };
 }
 
 /** A kernel process and a client connected to it. */
@@ -53,12 +79,17 @@ export interface LaunchOptions {
   argv?: string[];
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** `ipc` binds Unix sockets in the launch's private temporary folder; default `tcp`. */
+  transport?: 'tcp' | 'ipc';
+  /** CurveZMQ keys in the connection file: the kernel's sockets are Curve servers, the client's Curve clients. */
+  encryption?: boolean;
 }
 
 /** Starts a kernel and connects a client to it. */
 export async function launchKernel(options: LaunchOptions = {}): Promise<LaunchedKernel> {
-  const info = await newConnectionInfo();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hyperlab-kernel-'));
+  const ipcPrefix = options.transport === 'ipc' ? path.join(dir, 'kernel-ipc') : undefined;
+  const info = await newConnectionInfo({ ipcPrefix, encryption: options.encryption });
   const connectionFile = path.join(dir, 'connection.json');
   writeFileSync(connectionFile, JSON.stringify(info));
   const argv = (options.argv ?? [process.execPath, path.join(__dirname, '..', 'cli.js'), 'run', '{connection_file}']).map((arg) => arg.replace('{connection_file}', connectionFile));

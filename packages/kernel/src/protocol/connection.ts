@@ -3,6 +3,7 @@
  * @see https://jupyter-client.readthedocs.io/en/latest/kernels.html#connection-files
  */
 import { readFileSync } from 'node:fs';
+import { isZ85Key, type CurveKeyPair } from './curve.js';
 
 /** The content of a connection file. */
 export interface ConnectionInfo {
@@ -16,6 +17,10 @@ export interface ConnectionInfo {
   key: string;
   signature_scheme: string;
   kernel_name?: string;
+  /** The kernel's CurveZMQ public key (Z85), present when the manager asked for transport encryption. */
+  curve_publickey?: string;
+  /** The kernel's CurveZMQ secret key (Z85), always with {@link ConnectionInfo.curve_publickey}. */
+  curve_secretkey?: string;
 }
 
 /** The five channels and their socket roles. */
@@ -47,6 +52,7 @@ export function parseConnectionInfo(raw: unknown, where = 'connection info'): Co
     }
   }
   if (typeof info.key !== 'string') throw new Error(`${where}: "key" must be a string`);
+  const curve = parseCurveKeys(info, where);
   return {
     transport,
     ip: info.ip,
@@ -58,7 +64,24 @@ export function parseConnectionInfo(raw: unknown, where = 'connection info'): Co
     key: info.key,
     signature_scheme: typeof info.signature_scheme === 'string' ? info.signature_scheme : 'hmac-sha256',
     kernel_name: typeof info.kernel_name === 'string' ? info.kernel_name : undefined,
+    ...(curve && { curve_publickey: curve.publicKey, curve_secretkey: curve.secretKey }),
   };
+}
+
+/** `curve_publickey` and `curve_secretkey`: both Z85 keys, or both absent (no encryption). */
+function parseCurveKeys(info: Record<string, unknown>, where: string): CurveKeyPair | undefined {
+  const { curve_publickey: publicKey, curve_secretkey: secretKey } = info;
+  if (publicKey === undefined && secretKey === undefined) return undefined;
+  for (const [name, key] of [['curve_publickey', publicKey], ['curve_secretkey', secretKey]] as const) {
+    if (key === undefined) throw new Error(`${where}: "${name}" is missing (CurveZMQ needs both curve_publickey and curve_secretkey)`);
+    if (!isZ85Key(key)) throw new Error(`${where}: "${name}" must be a Z85-encoded CurveZMQ key (40 characters)`);
+  }
+  return { publicKey: publicKey as string, secretKey: secretKey as string };
+}
+
+/** The kernel's CurveZMQ keypair when the connection file carries one, else undefined. */
+export function curveKeys(info: ConnectionInfo): CurveKeyPair | undefined {
+  return info.curve_publickey && info.curve_secretkey ? { publicKey: info.curve_publickey, secretKey: info.curve_secretkey } : undefined;
 }
 
 /** The ZeroMQ endpoint of a channel: `tcp://ip:port`, or `ipc://ip-port` as jupyter_client names them. */

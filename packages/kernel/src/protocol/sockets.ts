@@ -1,10 +1,12 @@
 /**
  * The kernel's five ZeroMQ sockets, bound to the endpoints of a connection file.
- * shell, control and stdin are ROUTER sockets, iopub is a PUB socket and hb a REP echo.
+ * shell, control and stdin are ROUTER sockets, iopub is a PUB socket and hb a REP echo. When the
+ * connection file carries CurveZMQ keys, all five are Curve servers (transport encryption).
  * @see https://jupyter-client.readthedocs.io/en/latest/messaging.html#introduction
  */
 import * as zmq from 'zeromq';
-import { endpoint, type Channel, type ConnectionInfo } from './connection.js';
+import { curveKeys, endpoint, type Channel, type ConnectionInfo } from './connection.js';
+import { makeCurveServer } from './curve.js';
 import { decode, encode, WireError } from './codec.js';
 import type { Message } from './messages.js';
 import { Signer } from './signing.js';
@@ -46,6 +48,8 @@ export class KernelSockets {
   private readonly hb = new zmq.Reply();
   private readonly queues: Record<'shell' | 'control' | 'stdin' | 'iopub', SendQueue>;
   private closed = false;
+  /** Whether every socket is a CurveZMQ server (the connection file carried keys). */
+  readonly encrypted: boolean;
 
   constructor(private readonly info: ConnectionInfo, private readonly log: Logger) {
     this.signer = new Signer(info.key, info.signature_scheme);
@@ -55,7 +59,12 @@ export class KernelSockets {
       stdin: new SendQueue(this.stdin, log, 'stdin'),
       iopub: new SendQueue(this.iopub, log, 'iopub'),
     };
-    for (const socket of [this.shell, this.control, this.stdin, this.iopub, this.hb]) socket.linger = 0;
+    const keys = curveKeys(info);
+    this.encrypted = keys !== undefined;
+    for (const socket of [this.shell, this.control, this.stdin, this.iopub, this.hb]) {
+      socket.linger = 0;
+      if (keys) makeCurveServer(socket, keys);
+    }
   }
 
   /** Binds every socket to exactly the transport/ip/port the connection file names. */
