@@ -49,6 +49,7 @@ describe('the algorithm: section', () => {
       resampleProbability: 0.25,
       perturbationFactors: [1.2, 0.8],
       burnInPeriod: 0,
+      mutate: ['x'],
     });
     assert.deepEqual(createAlgorithm('tpe', space, objective, { seed: 0, trials: 3 }).options, { nStartup: 10, nCandidates: 24, gamma: 0.25, priorWeight: 1 });
     assert.throws(() => createAlgorithm('bayes' as never, space, objective, { seed: 0, trials: 3 }), /unknown algorithm "bayes"/);
