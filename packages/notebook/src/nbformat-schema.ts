@@ -195,7 +195,8 @@ class CompiledSchema {
 
 const compiled = new Map<string, { compiled: CompiledSchema; draft: SchemaDraft }>();
 
-function compile(file: string): { compiled: CompiledSchema; draft: SchemaDraft } {
+/** The compiled schema of `file`, compiled on first use and kept (exported for its test). */
+export function compile(file: string): { compiled: CompiledSchema; draft: SchemaDraft } {
   let entry = compiled.get(file);
   if (!entry) {
     const schema = JSON.parse(fs.readFileSync(file, 'utf8')) as AnySchemaObject;
