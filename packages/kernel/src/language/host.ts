@@ -16,6 +16,11 @@ interface VirtualFile {
   codeEnd: number;
 }
 
+/** A file name as TypeScript's `Path` spells it (lower case where file names are case-insensitive). */
+function pathKey(fileName: string): string {
+  return ts.sys.useCaseSensitiveFileNames ? fileName : fileName.toLowerCase();
+}
+
 /** A file name in the notebook's directory from which the user's own imports are resolved. */
 const NOTEBOOK_FILE = '__hyperlab_notebook__.ts';
 
@@ -28,7 +33,13 @@ export class VirtualFileHost implements ts.LanguageServiceHost {
   private readonly files = new Map<string, VirtualFile>();
   private readonly virtualDirs = new Set<string>();
   private versionCounter = 0;
-  private cache: { version: number; options: ts.CompilerOptions; cache: ts.ModuleResolutionCache } | undefined;
+  /** Snapshots of real files by script version: the language service asks for every file's snapshot on every update. */
+  private readonly realSnapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot }>();
+  private cache: { generation: number; options: ts.CompilerOptions; cache: ts.ModuleResolutionCache } | undefined;
+  /** Bumped when resolutions may have changed: a virtual file added or removed, or a file where an unresolved import was looked for appeared. */
+  private resolutionGeneration = 0;
+  /** For each file with imports that did not resolve (by {@link pathKey}), every path where they were looked for. */
+  private readonly failedLookups = new Map<string, readonly string[]>();
   private readonly libDir = path.dirname(ts.getDefaultLibFilePath({})).replace(/\\/g, '/');
 
   /**
@@ -51,6 +62,7 @@ export class VirtualFileHost implements ts.LanguageServiceHost {
   setFile(fileName: string, text: string, codeEnd = text.length): void {
     const existing = this.files.get(fileName);
     if (existing && existing.text === text && existing.codeEnd === codeEnd) return;
+    if (!existing) this.invalidateResolutions();
     this.files.set(fileName, {
       text,
       version: String(++this.versionCounter),
@@ -67,14 +79,34 @@ export class VirtualFileHost implements ts.LanguageServiceHost {
 
   /** Removes a virtual file. */
   deleteFile(fileName: string): void {
-    this.files.delete(fileName);
+    if (this.files.delete(fileName)) this.invalidateResolutions();
   }
 
   /** Removes every virtual file and folder. */
   clear(): void {
     this.files.clear();
     this.virtualDirs.clear();
+    this.realSnapshots.clear();
+    this.failedLookups.clear();
+    this.invalidateResolutions();
   }
+
+  private invalidateResolutions(): void {
+    this.resolutionGeneration++;
+  }
+
+  /**
+   * Whether a file now exists where one of `fileName`'s unresolved imports was looked for (the
+   * user wrote it, or installed the package); then the resolution cache is renewed too. Without
+   * this, a program keeps the unresolved imports of unchanged files (such as earlier cells) forever.
+   * (A property: TypeScript calls it unbound.)
+   */
+  readonly hasInvalidatedResolutions = (fileName: string): boolean => {
+    const lookups = this.failedLookups.get(pathKey(fileName));
+    if (!lookups?.some((location) => ts.sys.fileExists(location))) return false;
+    this.invalidateResolutions();
+    return true;
+  };
 
   private addVirtualDir(dir: string): void {
     this.virtualDirs.add(dir);
@@ -88,6 +120,11 @@ export class VirtualFileHost implements ts.LanguageServiceHost {
   /** Real files that may change while the kernel runs (the user's own sources). */
   private isMutableRealFile(fileName: string): boolean {
     return !fileName.includes('/node_modules/') && !fileName.startsWith(this.libDir);
+  }
+
+  /** Files whose script version can change while the kernel runs: the virtual files and the user's own sources. */
+  isWatched(fileName: string): boolean {
+    return this.files.has(fileName) || this.isMutableRealFile(fileName);
   }
 
   getScriptFileNames(): string[] {
@@ -104,8 +141,17 @@ export class VirtualFileHost implements ts.LanguageServiceHost {
   getScriptSnapshot(fileName: string): ts.IScriptSnapshot | undefined {
     const file = this.files.get(fileName);
     if (file) return file.snapshot;
+    const version = this.getScriptVersion(fileName);
+    const cached = this.realSnapshots.get(fileName);
+    if (cached && cached.version === version) return cached.snapshot;
     const text = ts.sys.readFile(fileName);
-    return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
+    if (text === undefined) {
+      this.realSnapshots.delete(fileName);
+      return undefined;
+    }
+    const snapshot = ts.ScriptSnapshot.fromString(text);
+    this.realSnapshots.set(fileName, { version, snapshot });
+    return snapshot;
   }
 
   getCurrentDirectory(): string {
@@ -165,25 +211,42 @@ export class VirtualFileHost implements ts.LanguageServiceHost {
     const cache = this.resolutionCache(options);
     const virtual = this.files.get(containingFile);
     const notebookFile = `${this.cwd().replace(/\/+$/, '')}/${NOTEBOOK_FILE}`;
-    return moduleLiterals.map((literal) => {
+    const failed: string[] = [];
+    const resolutions = moduleLiterals.map((literal) => {
       const from = virtual && literal.end <= virtual.codeEnd ? notebookFile : containingFile;
       const mode = ts.getModeForUsageLocation(containingSourceFile, literal, options);
       const resolved = ts.resolveModuleName(literal.text, from, options, this, cache, redirectedReference, mode);
-      if (resolved.resolvedModule || ts.isExternalModuleNameRelative(literal.text)) return resolved;
+      if (resolved.resolvedModule) return resolved;
       // Like the executor, fall back to the kernel's own packages for bare specifiers.
-      const fallback = ts.resolveModuleName(literal.text, KERNEL_FILE, options, this, undefined, redirectedReference, mode);
-      return fallback.resolvedModule ? fallback : resolved;
+      const fallback = ts.isExternalModuleNameRelative(literal.text) ? resolved : ts.resolveModuleName(literal.text, KERNEL_FILE, options, this, undefined, redirectedReference, mode);
+      if (fallback.resolvedModule) return fallback;
+      failed.push(...((resolved as { failedLookupLocations?: readonly string[] }).failedLookupLocations ?? []));
+      return resolved;
     });
+    if (failed.length > 0) this.failedLookups.set(pathKey(containingFile), failed);
+    else this.failedLookups.delete(pathKey(containingFile));
+    return resolutions;
   }
 
-  /** A module resolution cache for one program: renewed whenever a virtual file or the options change. */
+  /** The program's resolution cache (its package.json cache decides each file's module format). */
+  getModuleResolutionCache(): ts.ModuleResolutionCache {
+    return this.resolutionCache(this.settings());
+  }
+
+  /**
+   * One module resolution cache for as long as resolutions cannot have changed: it is renewed
+   * when the options change, a virtual file is added or removed, or a file appears where an
+   * unresolved import was looked for (so the import is retried). Editing the current cell keeps
+   * it, which keeps checks of a changed cell cheap.
+   */
   private resolutionCache(options: ts.CompilerOptions): ts.ModuleResolutionCache {
+    for (const fileName of this.failedLookups.keys()) if (this.hasInvalidatedResolutions(fileName)) break;
     const current = this.cache;
-    if (current && current.version === this.versionCounter && current.options === options) return current.cache;
+    if (current && current.generation === this.resolutionGeneration && current.options === options) return current.cache;
     const cwd = this.cwd();
     const caseSensitive = ts.sys.useCaseSensitiveFileNames;
     const cache = ts.createModuleResolutionCache(cwd, (f) => (caseSensitive ? f : f.toLowerCase()), options);
-    this.cache = { version: this.versionCounter, options, cache };
+    this.cache = { generation: this.resolutionGeneration, options, cache };
     return cache;
   }
 

@@ -18,6 +18,7 @@ import { categoryName, lineColumn, lineStarts, MODULE_NOISE, UNUSED_CODES } from
 import { aliasTargetType, completionType, renderDocs, signatureText } from './display.js';
 import { VirtualFileHost } from './host.js';
 import { isComplete as isCompleteCode } from './is-complete.js';
+import { CheckBase } from './speculative-check.js';
 import { closersFor, scanStructure } from './scan.js';
 import { loadCompilerOptions, toTsPath } from './tsconfig.js';
 import type {
@@ -125,6 +126,10 @@ export class NotebookLanguageService {
   private readonly registry: ts.DocumentRegistry;
   private readonly service: ts.LanguageService;
   private lastAnalysis: { code: string; analysis: CellAnalysis } | undefined;
+  /** The program of the last full check, against which changed cells are checked speculatively. */
+  private base: CheckBase | undefined;
+  /** How many checks built (or reused) a language-service program, and how many were speculative. */
+  readonly checkCounts = { full: 0, speculative: 0 };
 
   /**
    * @param options - the notebook directory, the kernel's `@types` folders and the
@@ -148,6 +153,7 @@ export class NotebookLanguageService {
   /** Switches the notebook directory: history is kept (its files move virtually) and `tsconfig.json` is reread. */
   setCwd(dir: string): void {
     this.cwd = toTsPath(dir);
+    this.base = undefined;
     this.loadConfig();
     this.host.clear();
     this.writeAllFiles();
@@ -169,22 +175,39 @@ export class NotebookLanguageService {
   /**
    * Type-checks a cell against the names of earlier committed cells. Returns syntax
    * errors if any (like `tsc`), otherwise semantic errors and warnings, sorted by position.
+   * A cell that changes nothing but its own code is checked speculatively, by the last full
+   * check's program (see `speculative-check.ts`), with the same result; otherwise the language
+   * service builds a new program.
    */
   check(code: string): CellDiagnostic[] {
     const analysis = this.analyze(code);
-    const fileName = this.setCurrentCell(code, analysis, '');
+    const footer = this.footer(new Set(analysis.names.map((n) => n.name))).text;
+    const text = cellFileText(code, '', footer);
+    const fileName = this.path(CURRENT_CELL);
+    // Unless the language service already has this very text, try the last full check's program.
+    if (this.host.getFile(fileName) !== text) {
+      const speculative = this.base?.check(code, footer, text, this.compilerOptions, this.host);
+      if (speculative) {
+        this.checkCounts.speculative++;
+        return this.toCellDiagnostics(code, analysis, speculative.diagnostics, speculative.syntactic);
+      }
+    }
+    this.checkCounts.full++;
+    this.host.setFile(fileName, text, code.length);
     const syntactic = this.service.getSyntacticDiagnostics(fileName);
     const diagnostics = syntactic.length > 0 ? syntactic : this.service.getSemanticDiagnostics(fileName);
+    this.base = CheckBase.create(this.service.getProgram()!, fileName, footer, this.host);
     return this.toCellDiagnostics(code, analysis, diagnostics, syntactic.length > 0);
   }
 
   /**
    * Records a cell that ran. If it declares top-level names, it becomes the history
    * file `cell_<executionCount>.ts` and later cells see its names; otherwise it is ignored.
+   * Returns whether it was recorded (then the next check builds a new program).
    */
-  commit(code: string, executionCount: number): void {
+  commit(code: string, executionCount: number): boolean {
     const analysis = analyzeCell(code);
-    if (analysis.names.length === 0) return;
+    if (analysis.names.length === 0) return false;
     const own = new Set(analysis.names.map((n) => n.name));
     for (const [name, entry] of this.names) {
       if (entry.cell === executionCount && !own.has(name)) this.names.delete(name);
@@ -196,6 +219,7 @@ export class NotebookLanguageService {
     this.history.set(executionCount, { code, text, insertions, codeEnd: exported.length });
     for (const { name, kind, merged } of analysis.names) this.names.set(name, { cell: executionCount, kind, merged });
     this.host.setFile(this.cellPath(executionCount), text, exported.length);
+    return true;
   }
 
   /**
@@ -337,9 +361,13 @@ export class NotebookLanguageService {
     this.globalDeclarations.clear();
     this.writeDeclaredGlobals();
     this.lastAnalysis = undefined;
+    this.base = undefined;
   }
 
-  /** Checks a trivial cell so that the lib files are loaded and the first real check is fast. */
+  /**
+   * Checks the empty cell so that the lib files are loaded, the program of the current history is
+   * built and a cell that declares nothing already known can be checked speculatively.
+   */
   warmUp(): void {
     this.check('');
   }
@@ -427,8 +455,7 @@ export class NotebookLanguageService {
   private setCurrentCell(code: string, analysis: CellAnalysis, closers: string): string {
     const own = new Set(analysis.names.map((n) => n.name));
     const fileName = this.path(CURRENT_CELL);
-    const footer = this.footer(own).text;
-    this.host.setFile(fileName, `${code}\n${closers}${footer}\nexport {};\n`, code.length);
+    this.host.setFile(fileName, cellFileText(code, closers, this.footer(own).text), code.length);
     return fileName;
   }
 
@@ -543,6 +570,11 @@ export class NotebookLanguageService {
     const lines = text.split('\n');
     return lines.length > SOURCE_MAX_LINES ? [...lines.slice(0, SOURCE_MAX_LINES), '...'].join('\n') : text;
   }
+}
+
+/** The current cell's file: the code, closers of constructs it leaves open (if any), the footer. */
+function cellFileText(code: string, closers: string, footer: string): string {
+  return `${code}\n${closers}${footer}\nexport {};\n`;
 }
 
 /** Maps an offset in a history file back to the cell's code, undoing the inserted `export ` keywords. */
