@@ -1,5 +1,6 @@
 /**
- * The main thread's handle on the language worker.
+ * The main thread's handles on the language workers: one type-checks, completes and inspects,
+ * the other compiles.
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -10,23 +11,66 @@ import type { CellDiagnostic, CompletionResult, InspectResult, IsCompleteResult 
 /** The result of compiling a cell: JavaScript, or the syntax error that stopped it. */
 export type CompileResult = { ok: true; cell: CompiledCell } | { ok: false; message: string; line: number; column: number };
 
-/** Calls into the language worker; every method is asynchronous. */
-export class LanguageClient {
-  private readonly worker: Worker;
-  private readonly rpc: Rpc;
+/** What a language worker is started with. */
+export interface LanguageWorkerOptions {
+  /** The notebook's directory. */
+  cwd: string;
+  /** `@types` folders of the kernel itself. */
+  kernelTypeRoots: string[];
+  /** Declaration text of the kernel's globals. */
+  globalsDts: string;
+}
 
-  constructor(options: { cwd: string; kernelTypeRoots: string[]; globalsDts: string }) {
-    this.worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: options, name: 'hyperlab-language' });
+/** A language worker thread and the requests in flight to it. */
+class WorkerHandle {
+  private readonly worker: Worker;
+  readonly rpc: Rpc;
+
+  constructor(options: LanguageWorkerOptions & { role: 'language' | 'compile' }, name: string) {
+    this.worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: options, name });
     this.worker.unref();
     this.rpc = new Rpc(this.worker);
     this.worker.on('message', (message: { type?: string }) => this.rpc.settle(message));
-    this.worker.on('error', (error) => this.rpc.failAll(`language worker failed: ${error.message}`));
-    this.worker.on('exit', (code) => this.rpc.failAll(`language worker exited with code ${code}`));
+    this.worker.on('error', (error) => this.rpc.failAll(`${name} worker failed: ${error.message}`));
+    this.worker.on('exit', (code) => this.rpc.failAll(`${name} worker exited with code ${code}`));
   }
 
-  compile(code: string, filename: string): Promise<CompileResult> {
-    return this.rpc.request('compile', { code, filename });
+  async stop(): Promise<void> {
+    await this.worker.terminate();
   }
+}
+
+/**
+ * Compiles cells to JavaScript in a worker of its own, which loads TypeScript but never builds a
+ * program: a cell can run while the language service is still warming up or checking.
+ */
+export class CompilerClient {
+  private readonly handle: WorkerHandle;
+
+  constructor(options: LanguageWorkerOptions) {
+    this.handle = new WorkerHandle({ ...options, role: 'compile' }, 'hyperlab-compile');
+  }
+
+  /** Compiles a cell (or an expression) named `filename` in tracebacks. */
+  compile(code: string, filename: string): Promise<CompileResult> {
+    return this.handle.rpc.request('compile', { code, filename });
+  }
+  /** Ends the worker. */
+  stop(): Promise<void> {
+    return this.handle.stop();
+  }
+}
+
+/** Calls into the language worker; every method is asynchronous and requests are answered in order. */
+export class LanguageClient {
+  private readonly handle: WorkerHandle;
+  private readonly rpc: Rpc;
+
+  constructor(options: LanguageWorkerOptions) {
+    this.handle = new WorkerHandle({ ...options, role: 'language' }, 'hyperlab-language');
+    this.rpc = this.handle.rpc;
+  }
+
   check(code: string): Promise<CellDiagnostic[]> {
     return this.rpc.request('check', { code });
   }
@@ -60,7 +104,7 @@ export class LanguageClient {
   warmUp(): Promise<void> {
     return this.rpc.request('warmUp');
   }
-  async stop(): Promise<void> {
-    await this.worker.terminate();
+  stop(): Promise<void> {
+    return this.handle.stop();
   }
 }

@@ -1,6 +1,10 @@
 /**
  * The language worker: TypeScript's compiler and language service in their own thread, so that
  * loading TypeScript and checking cells never delays the kernel's sockets.
+ *
+ * The kernel starts two: one that type-checks, completes and inspects (`role: 'language'`), and
+ * one that only compiles cells to JavaScript (`role: 'compile'`), so that a cell never waits
+ * behind the language service's warm-up or a slow check to be run.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Rpc, type RpcRequest } from '../worker-rpc.js';
@@ -10,8 +14,33 @@ import { NotebookLanguageService } from './service.js';
 if (!parentPort) throw new Error('language/worker.js must run in a worker thread');
 const port = parentPort;
 const rpc = new Rpc(port);
-const options = workerData as { cwd: string; kernelTypeRoots: string[]; globalsDts: string };
-const service = new NotebookLanguageService(options);
+const options = workerData as { cwd: string; kernelTypeRoots: string[]; globalsDts: string; role?: 'language' | 'compile' };
+const service = options.role === 'compile' ? undefined : new NotebookLanguageService(options);
+
+/** The language service; the compile worker has none. */
+function language(): NotebookLanguageService {
+  if (!service) throw new Error('the compile worker has no language service');
+  return service;
+}
+
+let warmPending = false;
+/**
+ * After a cell is committed, the next check needs a program that contains it: build it while the
+ * kernel is idle (a check of the empty cell), so that the next cell can be checked speculatively.
+ * Requests that arrive meanwhile wait, but a check would have built the same program.
+ */
+function warmAfterCommit(): void {
+  if (warmPending) return;
+  warmPending = true;
+  setImmediate(() => {
+    warmPending = false;
+    try {
+      language().warmUp();
+    } catch {
+      // The next check builds the program itself and reports what went wrong.
+    }
+  });
+}
 
 const methods: Record<string, (params: never) => unknown> = {
   compile: ({ code, filename }: { code: string; filename: string }) => {
@@ -22,17 +51,19 @@ const methods: Record<string, (params: never) => unknown> = {
       throw error;
     }
   },
-  check: ({ code }: { code: string }) => service.check(code),
-  commit: ({ code, executionCount }: { code: string; executionCount: number }) => service.commit(code, executionCount),
-  complete: ({ code, cursor }: { code: string; cursor: number }) => service.complete(code, cursor),
-  inspect: ({ code, cursor, detailLevel }: { code: string; cursor: number; detailLevel: 0 | 1 }) => service.inspect(code, cursor, detailLevel),
-  isComplete: ({ code }: { code: string }) => service.isComplete(code),
-  declareGlobal: ({ name, type }: { name: string; type: string }) => service.declareGlobal(name, type),
-  declaredNames: () => service.declaredNames(),
-  configErrors: () => service.configErrors(),
-  setCwd: ({ dir }: { dir: string }) => service.setCwd(dir),
-  reset: () => service.reset(),
-  warmUp: () => service.warmUp(),
+  check: ({ code }: { code: string }) => language().check(code),
+  commit: ({ code, executionCount }: { code: string; executionCount: number }) => {
+    if (language().commit(code, executionCount)) warmAfterCommit();
+  },
+  complete: ({ code, cursor }: { code: string; cursor: number }) => language().complete(code, cursor),
+  inspect: ({ code, cursor, detailLevel }: { code: string; cursor: number; detailLevel: 0 | 1 }) => language().inspect(code, cursor, detailLevel),
+  isComplete: ({ code }: { code: string }) => language().isComplete(code),
+  declareGlobal: ({ name, type }: { name: string; type: string }) => language().declareGlobal(name, type),
+  declaredNames: () => language().declaredNames(),
+  configErrors: () => language().configErrors(),
+  setCwd: ({ dir }: { dir: string }) => language().setCwd(dir),
+  reset: () => language().reset(),
+  warmUp: () => language().warmUp(),
 };
 
 port.on('message', (message: RpcRequest) => {

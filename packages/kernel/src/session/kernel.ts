@@ -10,7 +10,7 @@ import type { KernelSockets, Logger } from '../protocol/sockets.js';
 import { Executor } from '../executor/executor.js';
 import { GLOBALS_DTS } from '../executor/globals-dts.js';
 import type { CommMessage, DoneMessage, FromWorker } from '../executor/messages.js';
-import { LanguageClient } from '../language/client.js';
+import { CompilerClient, LanguageClient } from '../language/client.js';
 import { formatDiagnostics, type CellDiagnostic, type TypecheckMode } from '../language/service.js';
 import { blankMagicLines, parseCell } from '../magics/parser.js';
 import type { RpcRequest } from '../worker-rpc.js';
@@ -47,6 +47,11 @@ interface CellOutcome {
   evalue?: string;
   traceback?: string[];
   payload?: Array<Record<string, unknown>>;
+  /**
+   * Type diagnostics still being computed when the cell finished (`warn` mode while the language
+   * service warms up): published after the reply, before `idle`.
+   */
+  lateDiagnostics?: Promise<CellDiagnostic[]>;
 }
 
 /** A running kernel. */
@@ -65,6 +70,9 @@ export class Kernel {
   private readonly history: HistoryStore;
   private readonly executor = new Executor();
   private readonly language: LanguageClient;
+  private readonly compiler: CompilerClient;
+  /** The language service has finished warming up (or failed to): checks no longer wait for it. */
+  private languageWarm = false;
   private readonly tracebacks = new TracebackMapper();
   private readonly comms = new Map<string, string>();
   private mode: TypecheckMode;
@@ -90,11 +98,13 @@ export class Kernel {
     this.history = options.history ?? new HistoryStore();
     const envMode = process.env.HYPERLAB_TYPECHECK;
     this.mode = options.typecheck ?? (envMode === 'strict' || envMode === 'off' || envMode === 'warn' ? envMode : 'warn');
-    this.language = new LanguageClient({
+    const languageOptions = {
       cwd: process.cwd(),
       kernelTypeRoots: [path.resolve(require.resolve('@types/node/package.json'), '..', '..')],
       globalsDts: GLOBALS_DTS,
-    });
+    };
+    this.language = new LanguageClient(languageOptions);
+    this.compiler = new CompilerClient(languageOptions);
     this.executor.on('output', (message) => this.relay(message));
     this.executor.on('request', (request) => void this.answerExecutor(request));
     this.executor.on('exit', (code) => {
@@ -110,9 +120,18 @@ export class Kernel {
       },
       (error: Error) => this.log('error', `executor failed to start: ${error.stack}`),
     );
-    void this.language.warmUp().catch((error: Error) => {
-      if (!this.shuttingDown) this.log('warn', `language warm-up failed: ${error.message}`);
-    });
+    // Warming builds the first program (every lib and @types file): hundreds of milliseconds that
+    // no cell waits for. Cells compile in their own worker, and until the warm-up is over a `warn`
+    // cell's diagnostics are published after its reply (see runCell).
+    void this.language.warmUp().then(
+      () => {
+        this.languageWarm = true;
+      },
+      (error: Error) => {
+        this.languageWarm = true;
+        if (!this.shuttingDown) this.log('warn', `language warm-up failed: ${error.message}`);
+      },
+    );
   }
 
   /** Starts serving; each new IOPub subscriber is sent `iopub_welcome`. */
@@ -270,15 +289,21 @@ export class Kernel {
         { status: 'error', execution_count: count, ename: outcome.ename!, evalue: outcome.evalue!, traceback: outcome.traceback ?? [] },
         { status: 'error' },
       );
-      return;
+    } else {
+      await this.reply(
+        'shell',
+        message,
+        'execute_reply',
+        { status: 'ok', execution_count: count, user_expressions: userExpressions, payload: outcome.payload ?? [] },
+        { status: 'ok' },
+      );
     }
-    await this.reply(
-      'shell',
-      message,
-      'execute_reply',
-      { status: 'ok', execution_count: count, user_expressions: userExpressions, payload: outcome.payload ?? [] },
-      { status: 'ok' },
-    );
+    if (outcome.lateDiagnostics) await this.publishDiagnostics(message, await outcome.lateDiagnostics, silent);
+  }
+
+  /** Shows `warn` diagnostics on stderr. */
+  private async publishDiagnostics(message: Message, diagnostics: CellDiagnostic[], silent: boolean): Promise<void> {
+    if (diagnostics.length && !silent) await this.publish(message, 'stream', { name: 'stderr', text: `${formatDiagnostics(diagnostics)}\n` });
   }
 
   private async runCell(code: string, count: number, silent: boolean, message: Message): Promise<CellOutcome> {
@@ -297,7 +322,7 @@ export class Kernel {
       return this.finish(done, message, count, silent);
     }
     const filename = `Cell[${count}]`;
-    const compiled = await this.language.compile(parsed.code, filename);
+    const compiled = await this.compiler.compile(parsed.code, filename);
     if (!compiled.ok) {
       const lines = code.split('\n');
       return {
@@ -325,14 +350,18 @@ export class Kernel {
       }
     }
     if (this.interruptPending) return INTERRUPTED_BEFORE_START;
-    const running = this.executor.run({ type: 'run', js: compiled.cell.js, filename, declared: compiled.cell.declared, hasValue: compiled.cell.hasValue, silent, executionCount: count });
-    const [done, diagnostics] = await Promise.all([running, checking]);
-    if (this.mode === 'warn' && diagnostics.length && !silent) {
-      await this.publish(message, 'stream', { name: 'stderr', text: `${formatDiagnostics(diagnostics)}\n` });
-    }
+    // Whether this cell's check is ready as soon as the service is: decided before the run, which
+    // may take long enough for the warm-up to end.
+    const checkWaits = this.mode === 'warn' && this.languageWarm;
+    const done = await this.executor.run({ type: 'run', js: compiled.cell.js, filename, declared: compiled.cell.declared, hasValue: compiled.cell.hasValue, silent, executionCount: count });
+    // The language worker answers in order: the commit follows this cell's check and precedes the
+    // next cell's, so nothing needs to wait for it here.
     if (done.status !== 'interrupted') {
-      await this.language.commit(parsed.code, count).catch((error: Error) => this.log('warn', `commit failed: ${error.message}`));
+      void this.language.commit(parsed.code, count).catch((error: Error) => this.log('warn', `commit failed: ${error.message}`));
     }
+    if (this.mode !== 'warn') return this.finish(done, message, count, silent);
+    if (!checkWaits) return { ...(await this.finish(done, message, count, silent)), lateDiagnostics: checking };
+    await this.publishDiagnostics(message, await checking, silent);
     return this.finish(done, message, count, silent);
   }
 
@@ -349,7 +378,7 @@ export class Kernel {
     const compiled: Record<string, string> = {};
     const failures: Record<string, unknown> = {};
     for (const [key, expression] of Object.entries(expressions)) {
-      const result = await this.language.compile(`(${expression})`, `user_expressions[${key}]`);
+      const result = await this.compiler.compile(`(${expression})`, `user_expressions[${key}]`);
       if (result.ok) compiled[key] = result.cell.js;
       else failures[key] = { status: 'error', ename: 'SyntaxError', evalue: result.message, traceback: [] };
     }
@@ -402,7 +431,7 @@ export class Kernel {
         case 'input':
           return this.askInput(String(p.prompt ?? ''), Boolean(p.password));
         case 'compile': {
-          const result = await this.language.compile(String(p.code), String(p.filename));
+          const result = await this.compiler.compile(String(p.code), String(p.filename));
           if (!result.ok) throw new Error(`SyntaxError: ${result.message} (line ${result.line + Number(p.lineOffset ?? 0)}, column ${result.column})`);
           this.tracebacks.register(String(p.filename), result.cell.sourceMap, result.cell.lineOneOffset, String(p.code), Number(p.lineOffset ?? 0), `Cell In[${this.executionCount}]`);
           return result.cell;
@@ -413,7 +442,9 @@ export class Kernel {
           if (p.mode) this.mode = p.mode as TypecheckMode;
           return this.mode;
         case 'declare':
-          return this.language.declareGlobal(String(p.name), String(p.type ?? 'any'));
+          // Not awaited (a cell must not wait for the language service's warm-up); later checks follow it in order.
+          void this.language.declareGlobal(String(p.name), String(p.type ?? 'any')).catch((error: Error) => this.log('warn', `declare failed: ${error.message}`));
+          return undefined;
         case 'reset':
           this.tracebacks.clear();
           return this.language.reset();
@@ -566,7 +597,7 @@ export class Kernel {
     this.shuttingDown = true;
     await this.reply(channel, message, 'shutdown_reply', { status: 'ok', restart });
     await this.publish(message, 'status', { execution_state: 'idle' });
-    await Promise.race([Promise.all([this.executor.stop(), this.language.stop()]), new Promise((resolve) => setTimeout(resolve, 1000))]);
+    await Promise.race([Promise.all([this.executor.stop(), this.language.stop(), this.compiler.stop()]), new Promise((resolve) => setTimeout(resolve, 1000))]);
     this.options.onShutdown?.(restart);
   }
 }
