@@ -51,6 +51,10 @@ export class CompilerClient {
     this.handle = new WorkerHandle({ ...options, role: 'compile' }, 'hyperlab-compile');
   }
 
+  /** Resolves once the worker has loaded TypeScript and can compile. */
+  ready(): Promise<void> {
+    return this.handle.rpc.request('ready');
+  }
   /** Compiles a cell (or an expression) named `filename` in tracebacks. */
   compile(code: string, filename: string): Promise<CompileResult> {
     return this.handle.rpc.request('compile', { code, filename });

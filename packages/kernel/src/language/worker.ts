@@ -8,18 +8,32 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Rpc, type RpcRequest } from '../worker-rpc.js';
-import { CellSyntaxError, compileCell } from '../executor/transform.js';
-import { NotebookLanguageService } from './service.js';
+import type * as Transform from '../executor/transform.js';
+import type { NotebookLanguageService } from './service.js';
 
 if (!parentPort) throw new Error('language/worker.js must run in a worker thread');
 const port = parentPort;
 const rpc = new Rpc(port);
 const options = workerData as { cwd: string; kernelTypeRoots: string[]; globalsDts: string; role?: 'language' | 'compile' };
-const service = options.role === 'compile' ? undefined : new NotebookLanguageService(options);
 
+// TypeScript (~9 MB of JavaScript) loads when first needed: at once in the compile worker; in the
+// language worker with its first request, which the kernel sends once cells can run (the compile
+// worker and the executor are ready), so that on a shared machine loading it twice does not
+// delay the first cell.
+let transform: typeof Transform | undefined;
+function compiler(): typeof Transform {
+  return (transform ??= require('../executor/transform.js') as typeof Transform);
+}
+if (options.role === 'compile') compiler();
+
+let service: NotebookLanguageService | undefined;
 /** The language service; the compile worker has none. */
 function language(): NotebookLanguageService {
-  if (!service) throw new Error('the compile worker has no language service');
+  if (options.role === 'compile') throw new Error('the compile worker has no language service');
+  if (!service) {
+    const { NotebookLanguageService: Service } = require('./service.js') as typeof import('./service.js');
+    service = new Service(options);
+  }
   return service;
 }
 
@@ -43,7 +57,9 @@ function warmAfterCommit(): void {
 }
 
 const methods: Record<string, (params: never) => unknown> = {
+  ready: () => true,
   compile: ({ code, filename }: { code: string; filename: string }) => {
+    const { CellSyntaxError, compileCell } = compiler();
     try {
       return { ok: true, cell: compileCell(code, filename) };
     } catch (error) {

@@ -122,8 +122,13 @@ export class Kernel {
     );
     // Warming builds the first program (every lib and @types file): hundreds of milliseconds that
     // no cell waits for. Cells compile in their own worker, and until the warm-up is over a `warn`
-    // cell's diagnostics are published after its reply (see runCell).
-    void this.language.warmUp().then(
+    // cell's diagnostics are published after its reply (see runCell). It starts once cells can run,
+    // so that it does not compete with the compile worker and the executor for the CPU meanwhile.
+    const warmUp = async (): Promise<void> => {
+      await Promise.allSettled([this.executorReady, this.compiler.ready()]);
+      await this.language.warmUp();
+    };
+    void warmUp().then(
       () => {
         this.languageWarm = true;
       },
