@@ -10,6 +10,11 @@ across the kernels (so noise on the shared machine spreads over all of them).
 Round trip: one started kernel, a few warm-up cells, then R executions of the same trivial cell
 (`1`), then R executions of a varying trivial cell (`1 + <i>`); each timed from sending
 execute_request until both the execute_reply and the iopub `status: idle` of that request are in.
+
+First cell: on the round-trip kernel, the first cell `1` right after kernel_info (and the iopub
+check): when its result (execute_result, or display_data for a kernel that has no execute_result),
+its execute_reply and its `idle` arrived, counted from its execute_request and from the kernel's
+first kernel_info_reply.
 """
 
 from __future__ import annotations
@@ -61,6 +66,9 @@ class Result:
     identical: list[float] = field(default_factory=list)  # ms
     varying: list[float] = field(default_factory=list)
     lost_idle: dict[str, int] = field(default_factory=lambda: {"trivial": 0, "varying": 0, "other": 0})
+    # first cell: ms from its execute_request to its execute_result / reply / idle, and the
+    # execute_result's ms after the first kernel_info_reply ("result_after_info")
+    first: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     stderr_logs: list[Path] = field(default_factory=list)
@@ -121,7 +129,8 @@ class Session:
                     resend_at = time.perf_counter() + 5.0
                 continue
             if msg["msg_type"] == "kernel_info_reply":
-                self.startup_ms = (time.perf_counter() - t0) * 1000
+                self.info_at = time.perf_counter()
+                self.startup_ms = (self.info_at - t0) * 1000
                 self.kernel_info = msg["content"]
                 return
 
@@ -182,6 +191,7 @@ class Session:
         deadline = t0 + timeout
         reply = None
         reply_at = 0.0
+        result_at = None
         idle = False
         outputs: list[dict] = []
         while reply is None or not idle:
@@ -208,8 +218,13 @@ class Session:
                     if m["msg_type"] == "status" and m["content"].get("execution_state") == "idle":
                         idle = True
                     else:
+                        if m["msg_type"] in ("execute_result", "display_data") and result_at is None:
+                            result_at = time.perf_counter()
                         outputs.append(m)
-        ms = (time.perf_counter() - t0) * 1000
+        done_at = time.perf_counter()
+        ms = (done_at - t0) * 1000
+        # when the execute_result, the reply and the idle came, in absolute perf_counter seconds
+        self.last_marks = {"sent": t0, "result": result_at, "reply": reply_at, "idle": done_at}
         self.last_reply = reply
         return ms, outputs
 
@@ -299,9 +314,21 @@ def measure_round_trips(result: Result, args, cwd: str, logdir: Path) -> None:
     s = Session(name, cwd, path, args.startup_timeout)
     try:
         s.wait_iopub(args.timeout)
-        first_ms, _ = s.run_cell("1", args.timeout)
+        # idle may follow the reply by the language service's warm-up (HyperLab publishes the first
+        # cell's type diagnostics, if any, before its idle): wait for it as long as for a reply
+        first_ms, _ = s.run_cell("1", args.timeout, idle_grace=args.timeout)
         check_ok(s, "1")
         since_start = (time.perf_counter() - s.t0) * 1000
+        if first_ms is not None:
+            marks = s.last_marks
+            result.first = {
+                "reply": (marks["reply"] - marks["sent"]) * 1000,
+                "idle": (marks["idle"] - marks["sent"]) * 1000,
+                "idle_after_info": (marks["idle"] - s.info_at) * 1000,
+            }
+            if marks["result"] is not None:
+                result.first["result"] = (marks["result"] - marks["sent"]) * 1000
+                result.first["result_after_info"] = (marks["result"] - s.info_at) * 1000
         if first_ms is None:
             result.lost_idle["other"] += 1
             result.notes.append(f"first cell `1` after startup: idle lost (reply done {since_start:.0f} ms after start_kernel)")
@@ -456,6 +483,17 @@ def report(results: dict[str, Result], order: list[str], args, started: dt.datet
         p(f)
         p()
 
+    p("First cell `1` on the round-trip kernel, sent right after kernel_info (and the iopub check), in ms "
+      "from its `execute_request` and from the kernel's first `kernel_info_reply`:")
+    p()
+    p("| kernel | execute_result | execute_reply | idle | result after kernel_info_reply | idle after kernel_info_reply |")
+    p("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name in order:
+        f = results[name].first
+        p(f"| {results[name].label} (`{name}`) | {fmt(f.get('result'), 0)} | {fmt(f.get('reply'), 0)} | {fmt(f.get('idle'), 0)} | "
+          f"{fmt(f.get('result_after_info'), 0)} | {fmt(f.get('idle_after_info'), 0)} |")
+    p()
+
     base = stats.get("python3")
     if base:
         p("Ratios against ipykernel (>1 = slower than ipykernel):")
@@ -487,8 +525,10 @@ def report(results: dict[str, Result], order: list[str], args, started: dt.datet
 
     p(f"- HyperLab startup median ≤ 1000 ms: {verdict(hl.get('start'), 1000.0)}")
     p(f"- HyperLab trivial p50 ≤ ipykernel trivial p50: {verdict(hl.get('p50'), base.get('p50') if base else None, digits=2)}")
-    p(f"- (for reference, not a target) HyperLab varying p50 vs ipykernel varying p50: "
+    p(f"- HyperLab varying p50 ≤ ipykernel varying p50: "
       f"{verdict(hl.get('v50'), base.get('v50') if base else None, digits=2)}")
+    p(f"- HyperLab first cell's result ≤ 300 ms after kernel_info_reply: "
+      f"{verdict(results['hyperlab'].first.get('result_after_info') if 'hyperlab' in results else None, 300.0)}")
     p()
 
     p("Notes:")
