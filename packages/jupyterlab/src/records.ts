@@ -28,6 +28,8 @@ export interface RunRecord {
   metrics: Record<string, JsonNumber>;
   curves: Record<string, { step: number[]; value: JsonNumber[] }>;
   timings: { totalMs: number; [name: string]: number | undefined };
+  /** Structured results beyond metrics and curves: a `%%sweep`'s trials, decisions and best trial (hashed). */
+  outcome?: Record<string, unknown>;
   contentHash: string;
 }
 

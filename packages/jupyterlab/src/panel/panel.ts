@@ -1,7 +1,8 @@
 /**
- * The experiments panel: the run records of the current notebook as a sortable, filterable table;
- * an overlay chart of one curve across the selected runs; with exactly two selected, a diff of
- * their configs. It follows the notebook tracker and re-scans when the notebook changes
+ * The experiments panel: the run records of the current notebook as a sortable, filterable table
+ * (a sweep expands to its trials, the best marked); the detail of the selected runs by kind (a
+ * continual run's accuracy matrix, a sweep's sortable trials table); an overlay chart of one curve
+ * across the selected runs; with exactly two selected, a diff of their configs. It follows the notebook tracker and re-scans when the notebook changes
  * (debounced), so new runs appear as their cells finish.
  */
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
@@ -10,6 +11,7 @@ import { Widget } from '@lumino/widgets';
 import { findRunRecords } from '../records';
 import { ConfigDiff } from './config-diff';
 import { OverlayChart } from './overlay-chart';
+import { RunDetail } from './run-detail';
 import { RunsTable } from './runs-table';
 import { RunTableModel, toRows, type RunRow } from './table-model';
 
@@ -34,6 +36,7 @@ export class ExperimentsPanel extends Widget {
   private readonly message: HTMLDivElement;
   private readonly hint: HTMLDivElement;
   private readonly table: RunsTable;
+  private readonly detail = new RunDetail();
   private readonly chart = new OverlayChart();
   private readonly diff = new ConfigDiff();
   private notebook: NotebookPanel | null = null;
@@ -70,14 +73,18 @@ export class ExperimentsPanel extends Widget {
         this.renderSelection();
       },
       open: (row) => void this.openRun(row),
+      expand: (row, on) => {
+        this.model.setExpanded(row.key, on);
+        this.renderTable();
+      },
     });
     const scroll = document.createElement('div');
     scroll.className = 'hl-runs-scroll';
     scroll.appendChild(this.table.node);
     this.hint = document.createElement('div');
     this.hint.className = 'hl-experiments-hint';
-    this.hint.textContent = 'Select runs to overlay a curve; select two to compare their configs.';
-    this.node.append(this.heading, this.filter, scroll, this.message, this.hint, this.chart.node, this.diff.node);
+    this.hint.textContent = 'Select runs to see their details and overlay a curve; select two to compare their configs.';
+    this.node.append(this.heading, this.filter, scroll, this.message, this.hint, this.detail.node, this.chart.node, this.diff.node);
 
     this.tracker.currentChanged.connect(this.onCurrentChanged, this);
     this.follow(this.tracker.currentWidget);
@@ -94,6 +101,7 @@ export class ExperimentsPanel extends Widget {
     clearTimeout(this.timer);
     this.tracker.currentChanged.disconnect(this.onCurrentChanged, this);
     this.follow(null);
+    this.detail.dispose();
     this.chart.dispose();
     this.diff.dispose();
     super.dispose();
@@ -114,12 +122,14 @@ export class ExperimentsPanel extends Widget {
 
   protected override onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
+    this.detail.resize();
     this.chart.resize();
     this.diff.layout();
   }
 
   protected override onResize(msg: Widget.ResizeMessage): void {
     super.onResize(msg);
+    this.detail.resize();
     this.chart.resize();
   }
 
@@ -174,6 +184,7 @@ export class ExperimentsPanel extends Widget {
 
   private renderSelection(): void {
     const selected = this.model.selectedRows();
+    this.detail.show(selected);
     void this.chart.show(selected);
     void this.diff.show(selected.length === 2 ? [selected[0], selected[1]] : undefined);
   }

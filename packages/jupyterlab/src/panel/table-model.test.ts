@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { INotebookModel } from '@jupyterlab/notebook';
 import { findRunRecords, type FoundRecord, type RunRecord } from '../records';
-import { columnsFor, compareValues, curveNames, defaultCurve, filterRows, formatMetric, metricNames, RunTableModel, runMethod, sortRows, toRows } from './table-model';
+import { columnsFor, compareValues, curveNames, defaultCurve, filterRows, formatMetric, metricNames, RunTableModel, sortRows, toRows } from './table-model';
 
 const NOTEBOOK = path.resolve(__dirname, '../../../../../notebooks/adapters-mnist.ipynb');
 
@@ -68,17 +68,12 @@ test('columns: fixed ones around one column per metric, the union over runs in f
   const rows = toRows([at(1, record('a', { accuracy: 0.9, loss: 0.2 })), at(2, record('b', { loss: 0.1, bwt: -0.05 }))]);
   assert.deepEqual(metricNames(rows), ['accuracy', 'loss', 'bwt']);
   const columns = columnsFor(rows);
-  assert.deepEqual(columns.map((c) => c.id), ['name', 'cell', 'method', 'metric:accuracy', 'metric:loss', 'metric:bwt', 'seed', 'backend', 'hash']);
+  assert.deepEqual(columns.map((c) => c.id), ['name', 'cell', 'kind', 'method', 'metric:accuracy', 'metric:loss', 'metric:bwt', 'seed', 'backend', 'hash']);
+  assert.equal(columns.find((c) => c.id === 'metric:bwt')!.label, 'BWT', 'continual metrics go by their short names');
   const bwt = columns.find((c) => c.id === 'metric:bwt')!;
   assert.equal(bwt.text(rows[0]), '', 'a run without the metric shows an empty cell');
   assert.equal(bwt.text(rows[1]), '-0.05');
   assert.equal(columns.find((c) => c.id === 'cell')!.text(rows[0]), '2', 'cells are numbered from 1');
-});
-
-test('method: config.adapter.method, else config.magic, else empty', () => {
-  assert.equal(runMethod({ magic: 'adapter', adapter: { method: 'dora' } }), 'dora');
-  assert.equal(runMethod({ magic: 'continual', strategy: 'ewc' }), 'continual');
-  assert.equal(runMethod({}), '');
 });
 
 test('sorting: numeric columns numerically, text with digits naturally, missing values last both ways', () => {

@@ -22,7 +22,8 @@ const record: RunRecord = {
 
 test('run card: name (escaped), method, seed, backend, time, hash, metrics, curves, config and environment', () => {
   const html = runCardHtml(record);
-  assert.match(html, /^<details class="hl-run-card" open>/);
+  assert.match(html, /^<details class="hl-run-card" open data-kind="adapter">/);
+  assert.doesNotMatch(html, /hl-run-kind|hl-run-matrix/, 'an adapter run has no kind summary and no matrix');
   assert.match(html, /<span class="hl-run-name">lora &lt;1&gt;<\/span>/);
   assert.match(html, /<span class="hl-run-method">lora<\/span>/);
   assert.match(html, /seed 0 · wasm · 2\.9 s · <code title="f{64}">f{12}<\/code>/);

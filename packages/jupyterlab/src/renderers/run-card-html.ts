@@ -4,7 +4,9 @@
  * tested in Node and rendered by {@link RunCardRenderer}.
  */
 import { stringify } from 'yaml';
+import { experimentKind } from '../experiments/kind';
 import { decodeNumber, recordName, type JsonNumber, type RunRecord } from '../records';
+import { kindSummary } from './kind-summary';
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 
@@ -45,7 +47,10 @@ export function environmentLine(record: RunRecord): string {
   return `node ${record.environment?.node ?? '?'} · ${record.environment?.platform ?? '?'}-${record.environment?.arch ?? '?'}${packages ? ` · ${packages}` : ''}`;
 }
 
-/** The card's HTML (no scripts). */
+/**
+ * The card's HTML (no scripts). `.hl-run-card[data-kind]`; a continual run's body has an empty
+ * `.hl-run-matrix` where {@link RunCardRenderer} draws the accuracy matrix.
+ */
 export function runCardHtml(record: RunRecord): string {
   const seconds = (record.timings?.totalMs ?? NaN) / 1000;
   const method = (record.config?.adapter as { method?: unknown } | undefined)?.method ?? record.config?.magic;
@@ -62,13 +67,18 @@ export function runCardHtml(record: RunRecord): string {
   const data = (record.data ?? [])
     .map((d) => `<li>${escapeHtml(d.name)} — ${d.size.toLocaleString('en-US')} examples · <code title="${escapeHtml(d.fingerprint)}">${escapeHtml(d.fingerprint.slice(0, 12))}</code></li>`)
     .join('');
+  const kind = experimentKind(record);
+  const summaryLine = kindSummary(record);
+  const hasMatrix = Object.keys(record.curves ?? {}).some((name) => /^matrix\/exp\d+$/.test(name));
   return [
-    `<details class="hl-run-card" open>`,
+    `<details class="hl-run-card" open data-kind="${kind}">`,
     `<summary><span class="hl-run-name">${escapeHtml(recordName(record))}</span>`,
     method ? ` <span class="hl-run-method">${escapeHtml(String(method))}</span>` : '',
     `<span class="hl-run-meta">seed ${escapeHtml(String(record.seed))} · ${escapeHtml(record.backend?.name ?? '?')} · ${Number.isFinite(seconds) ? `${seconds.toFixed(1)} s` : '?'} · <code title="${escapeHtml(record.contentHash)}">${escapeHtml(record.contentHash.slice(0, 12))}</code></span></summary>`,
+    summaryLine.length ? `<div class="hl-run-kind">${summaryLine.map((part) => `<span>${escapeHtml(part)}</span>`).join(' · ')}</div>` : '',
     `<div class="hl-run-body">`,
     `<table class="hl-run-metrics">${metrics}</table>`,
+    hasMatrix ? `<figure class="hl-run-matrix"><figcaption>accuracy matrix R (rows: trained up to, columns: tested on)</figcaption></figure>` : '',
     curves ? `<div class="hl-run-curves">${curves}</div>` : '',
     `</div>`,
     `<details class="hl-run-section"><summary>config</summary><pre>${escapeHtml(stringify(record.config, { sortMapEntries: true }))}</pre></details>`,

@@ -2,18 +2,22 @@
  * What "Verify reproducibility" decides, with no JupyterLab: the run records stored in a notebook
  * against those of a fresh re-run, paired by position (cell order, then output order).
  *
- * A pair is `matched` when the content hashes are equal, or when the names agree and every metric
- * satisfies |fresh − stored| ≤ atol + rtol·|stored| (numpy's `isclose`); otherwise `drifted`,
- * naming the metrics and the largest difference. A stored record with no fresh one is `missing`,
+ * A pair is `matched` when the content hashes are equal, or when the names agree, every metric
+ * and every curve point satisfies |fresh − stored| ≤ atol + rtol·|stored| (numpy's `isclose`), the
+ * configs are equal and the outcomes (a `%%sweep`'s trials, their compacted records and the
+ * algorithm's decisions) agree within the same tolerance; otherwise `drifted`, naming the metrics
+ * and the largest difference, and where config, curves or outcome differ. A stored record with no fresh one is `missing`,
  * a fresh one with no stored one `extra`; both fail the verification.
  */
 import { decodeNumber, type JsonNumber, type RunRecord } from '../records';
+import { experimentKind, type ExperimentKind } from '../experiments/kind';
+import { shortJson, valueDiffs, type ValueDiff } from './value-diffs';
 
 /** A row's verdict (also the `data-status` of the result table's rows). */
 export type VerifyStatus = 'matched' | 'drifted' | 'missing' | 'extra';
 
 /** The parts of a record the comparison reads. */
-export type ComparedRecord = Pick<RunRecord, 'contentHash' | 'metrics'> & Partial<Pick<RunRecord, 'name' | 'id'>>;
+export type ComparedRecord = Pick<RunRecord, 'contentHash' | 'metrics'> & Partial<Pick<RunRecord, 'name' | 'id' | 'config' | 'curves' | 'outcome'>>;
 
 /** A record and where it is. */
 export interface PlacedRecord {
@@ -49,6 +53,8 @@ export interface VerifyRow {
   run: string;
   /** The stored record's cell (the fresh one's for an extra record). */
   cellIndex: number;
+  /** Which magic wrote the record ({@link experimentKind}). */
+  kind: ExperimentKind;
   status: VerifyStatus;
   /** How a matched pair matched. */
   match?: 'hash' | 'tolerance';
@@ -56,6 +62,8 @@ export interface VerifyRow {
   detail: string;
   /** The metrics compared (empty when the hashes are equal or a side is absent). */
   metrics: MetricDiff[];
+  /** Where config, curves and outcome differ (`/config/…`, `/curves/…`, `/outcome/…`), in that order. */
+  diffs: ValueDiff[];
 }
 
 /** The outcome of {@link compareRuns}. */
@@ -94,6 +102,8 @@ export function formatValue(value: number | undefined): string {
   return String(Number(value.toPrecision(6)));
 }
 
+const kindOf = (record: ComparedRecord): ExperimentKind => experimentKind({ config: record.config ?? {}, outcome: record.outcome });
+
 /** The name a record goes by: `name`, else the id's first 8 characters (as `recordName`). */
 const nameOf = (record: ComparedRecord): string => record.name ?? record.id?.slice(0, 8) ?? '';
 
@@ -101,21 +111,42 @@ const largest = (diffs: MetricDiff[]): MetricDiff | undefined => diffs.reduce<Me
 
 const describe = (d: MetricDiff): string => `${d.metric}: ${formatValue(d.stored)} → ${formatValue(d.fresh)}, |Δ| ${formatValue(d.diff)}`;
 
+/** Config (exactly), curves and outcome (within tolerance) of a pair whose hashes differ. */
+export function recordDiffs(stored: ComparedRecord, fresh: ComparedRecord, tol: Tolerances): ValueDiff[] {
+  return [
+    ...valueDiffs(stored.config, fresh.config, '/config', { rtol: 0, atol: 0 }),
+    ...valueDiffs(stored.curves, fresh.curves, '/curves', tol),
+    ...valueDiffs(stored.outcome, fresh.outcome, '/outcome', tol),
+  ];
+}
+
+/** One phrase per part that differs: `outcome differs at 3 paths (first /outcome/trials/1/value: 0.5 → 0.6)`. */
+function describeDiffs(diffs: ValueDiff[]): string[] {
+  return ['config', 'curves', 'outcome'].flatMap((part) => {
+    const here = diffs.filter((d) => d.path.startsWith(`/${part}/`) || d.path === `/${part}`);
+    if (here.length === 0) return [];
+    const first = here[0];
+    const verb = part === 'curves' ? 'differ' : 'differs';
+    return [`${part} ${verb} at ${here.length} path${here.length === 1 ? '' : 's'} (first ${first.path}: ${shortJson(first.stored)} → ${shortJson(first.fresh)})`];
+  });
+}
+
 /** Compares one stored/fresh pair. */
 export function comparePair(index: number, stored: PlacedRecord, fresh: PlacedRecord, tol: Tolerances): VerifyRow {
   const run = nameOf(stored.record);
-  const base = { index, run, cellIndex: stored.cellIndex };
+  const base = { index, run, cellIndex: stored.cellIndex, kind: kindOf(stored.record) };
   if (stored.record.contentHash && stored.record.contentHash === fresh.record.contentHash) {
-    return { ...base, status: 'matched', match: 'hash', detail: 'content hash equal', metrics: [] };
+    return { ...base, status: 'matched', match: 'hash', detail: 'content hash equal', metrics: [], diffs: [] };
   }
   const metrics = compareMetrics(stored.record.metrics, fresh.record.metrics, tol);
+  const diffs = recordDiffs(stored.record, fresh.record, tol);
   const freshName = nameOf(fresh.record);
   const renamed = freshName !== run ? `the re-run is named "${freshName}"` : '';
   const bad = metrics.filter((m) => !m.ok);
-  if (bad.length === 0 && !renamed) {
+  if (bad.length === 0 && !renamed && diffs.length === 0) {
     const top = largest(metrics);
     const detail = top && top.diff > 0 ? `within tolerance (largest ${describe(top)})` : 'metrics equal (content hash differs)';
-    return { ...base, status: 'matched', match: 'tolerance', detail, metrics };
+    return { ...base, status: 'matched', match: 'tolerance', detail, metrics, diffs };
   }
   const parts: string[] = [];
   if (renamed) parts.push(renamed);
@@ -123,7 +154,8 @@ export function comparePair(index: number, stored: PlacedRecord, fresh: PlacedRe
     const top = largest(bad)!;
     parts.push(`${bad.map((m) => m.metric).join(', ')} drifted (largest ${describe(top)})`);
   }
-  return { ...base, status: 'drifted', detail: parts.join('; '), metrics };
+  parts.push(...describeDiffs(diffs));
+  return { ...base, status: 'drifted', detail: parts.join('; '), metrics, diffs };
 }
 
 /** Compares stored and fresh records by position. */
@@ -133,8 +165,8 @@ export function compareRuns(stored: PlacedRecord[], fresh: PlacedRecord[], tol: 
     const s = stored[i];
     const f = fresh[i];
     if (s && f) rows.push(comparePair(i, s, f, tol));
-    else if (s) rows.push({ index: i, run: nameOf(s.record), cellIndex: s.cellIndex, status: 'missing', detail: 'no such record in the re-run', metrics: [] });
-    else rows.push({ index: i, run: nameOf(f.record), cellIndex: f.cellIndex, status: 'extra', detail: 'the re-run wrote a record the notebook does not have', metrics: [] });
+    else if (s) rows.push({ index: i, run: nameOf(s.record), cellIndex: s.cellIndex, kind: kindOf(s.record), status: 'missing', detail: 'no such record in the re-run', metrics: [], diffs: [] });
+    else rows.push({ index: i, run: nameOf(f.record), cellIndex: f.cellIndex, kind: kindOf(f.record), status: 'extra', detail: 'the re-run wrote a record the notebook does not have', metrics: [], diffs: [] });
   }
   const matched = rows.filter((r) => r.status === 'matched').length;
   return { rows, ok: matched === rows.length, matched };

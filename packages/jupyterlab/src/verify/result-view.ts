@@ -1,10 +1,16 @@
 /**
  * The result of "Verify reproducibility": a summary line, the error that stopped the re-run (if
- * any), and a table run / status / detail. DOM hooks for tests: `.hl-verify-result[data-ok]` and
- * `tr.hl-verify-row[data-run][data-status]`.
+ * any), and a table run / kind / status / detail, a drifted row listing where its config, curves or
+ * outcome differ (a sweep's trials) under its detail. DOM hooks for tests:
+ * `.hl-verify-result[data-ok]`, `tr.hl-verify-row[data-run][data-status]` and
+ * `.hl-verify-diffs li[data-path]`.
  */
 import { Widget } from '@lumino/widgets';
-import { summary, type Tolerances, type Verification } from './compare';
+import { summary, type Tolerances, type Verification, type VerifyRow } from './compare';
+import { shortJson } from './value-diffs';
+
+/** How many differences a row lists (the rest are counted). */
+const MAX_LISTED = 40;
 import type { CellError } from './fresh-run';
 
 /** What the view shows. */
@@ -59,7 +65,7 @@ export class VerifyResultView extends Widget {
 
     const table = element('table', 'hl-verify-table');
     const head = table.createTHead().insertRow();
-    for (const label of ['run', 'status', 'detail']) head.appendChild(element('th', '', label));
+    for (const label of ['run', 'kind', 'status', 'detail']) head.appendChild(element('th', '', label));
     const body = table.createTBody();
     for (const row of v.rows) {
       const tr = body.insertRow();
@@ -67,13 +73,33 @@ export class VerifyResultView extends Widget {
       tr.dataset.run = row.run;
       tr.dataset.status = row.status;
       tr.dataset.cell = String(row.cellIndex);
+      tr.dataset.kind = row.kind;
       if (row.match) tr.dataset.match = row.match;
       const run = element('td', 'hl-verify-run', row.run);
       run.title = `cell ${row.cellIndex + 1}`;
       tr.appendChild(run);
+      tr.appendChild(element('td', 'hl-verify-kind', row.kind));
       tr.appendChild(element('td', `hl-verify-status hl-status-${row.status}`, row.match === 'tolerance' ? 'matched (within tolerance)' : row.status));
-      tr.appendChild(element('td', 'hl-verify-detail', row.detail));
+      const detail = element('td', 'hl-verify-detail', row.detail);
+      if (row.diffs.length) detail.appendChild(diffList(row));
+      tr.appendChild(detail);
     }
     this.node.appendChild(table);
   }
+}
+
+/** The differences of a drifted row, collapsed: one line per JSON Pointer. */
+function diffList(row: VerifyRow): HTMLElement {
+  const details = element('details', 'hl-verify-diffs');
+  const n = row.diffs.length;
+  details.appendChild(element('summary', '', `${n} difference${n === 1 ? '' : 's'} in config, curves or outcome`));
+  const list = element('ul', '');
+  for (const diff of row.diffs.slice(0, MAX_LISTED)) {
+    const item = element('li', '', `${diff.path}: ${shortJson(diff.stored)} → ${shortJson(diff.fresh)}`);
+    item.dataset.path = diff.path;
+    list.appendChild(item);
+  }
+  if (n > MAX_LISTED) list.appendChild(element('li', 'hl-verify-more', `… and ${n - MAX_LISTED} more`));
+  details.appendChild(list);
+  return details;
 }
