@@ -1,9 +1,14 @@
 /**
- * Issue 6's UI test: a real JupyterLab (the venv's) in a real browser (Debian's Chromium), with the
- * HyperLab kernel and the @hyperlab/jupyterlab extension. Opens notebooks/quickstart.ipynb, runs
- * every cell in the HyperLab kernel, checks the Plotly figure is drawn, opens the experiments panel
- * and diffs two runs' configs, then verifies the notebook's runs reproduce. The steps share one
- * server and one page, and a step is skipped when an earlier one failed.
+ * The UI test (issues 6 and 15): a real JupyterLab (the venv's) in a real browser (Debian's
+ * Chromium), with the HyperLab kernel and the @hyperlab/jupyterlab extension. Opens
+ * notebooks/quickstart.ipynb, runs every cell in the HyperLab kernel, checks the Plotly figure is
+ * drawn and its PNG snapshot written into the output, the YAML highlighting of a `%%adapter` cell,
+ * opens the experiments panel and diffs two runs' configs, verifies the notebook's runs reproduce,
+ * and finds the PNG again after save and reopen. Then a small notebook of every experiment kind
+ * the test makes itself (`kinds-notebook.ts`): the continual heatmap and hypernetwork compression
+ * in run cards and panel, a sweep's trials grouped, marked and sorted, Export Report, Verify
+ * (with a sweep's outcome difference) and Insert Experiment Template from the command palette.
+ * The steps share one server and one page, and a step is skipped when an earlier one failed.
  *
  *   npx tsc -p packages/jupyterlab/tsconfig.test.json && node --test packages/jupyterlab/lib-test/ui-tests/
  *
@@ -37,6 +42,10 @@ import {
   runRecords,
   scrollToCell,
 } from './lab';
+import { KINDS_NOTEBOOK, kindsNotebook } from './kinds-notebook';
+import { checkPanelKinds, checkRunCards, exportReportFromPalette, insertTemplatesFromPalette, runKindsNotebook, verifyKindsFromPalette, type StepContext } from './kinds-steps';
+import type { PlotlySnapshot } from './outputs';
+import { checkPngAfterReopen, checkPngSnapshot, checkYamlHighlighting } from './quickstart-steps';
 import { REPO_ROOT, startLab, type LabServer } from './server';
 
 const NOTEBOOK = 'notebooks/quickstart.ipynb';
@@ -60,6 +69,7 @@ const PLUGINS = {
   renderers: ['@hyperlab/jupyterlab:plotly', '@hyperlab/jupyterlab:run-card'],
   panel: ['@hyperlab/jupyterlab:experiments'],
   verify: ['@hyperlab/jupyterlab:verify'],
+  commands: ['@hyperlab/jupyterlab:commands', '@hyperlab/jupyterlab:yaml-cells'],
 };
 
 describe('HyperLab in JupyterLab (real server, real browser)', { timeout: 30 * MINUTE }, () => {
@@ -68,6 +78,8 @@ describe('HyperLab in JupyterLab (real server, real browser)', { timeout: 30 * M
   let lab: LabBrowser | undefined;
   let page: Page;
   let broken: string | undefined;
+  let snapshot: PlotlySnapshot | undefined;
+  const context = (t: TestContext): StepContext => ({ page, server: server!, artifacts, t });
 
   /** Runs one step: skipped after an earlier failure; a failure dumps what there is to see. */
   async function step(t: TestContext, label: string, fn: () => Promise<void>): Promise<void> {
@@ -95,7 +107,7 @@ describe('HyperLab in JupyterLab (real server, real browser)', { timeout: 30 * M
 
   before(async () => {
     try {
-      server = await artifacts.time('start jupyter lab', () => startLab({ notebooks: [NOTEBOOK], workDir: path.join(artifacts.dir, 'server') }));
+      server = await artifacts.time('start jupyter lab', () => startLab({ notebooks: [NOTEBOOK], files: { [KINDS_NOTEBOOK]: kindsNotebook() }, workDir: path.join(artifacts.dir, 'server') }));
       lab = await artifacts.time('launch chromium', () => launchBrowser(server!.baseUrl));
       page = lab.page;
       page.setDefaultTimeout(2 * MINUTE);
@@ -185,6 +197,19 @@ describe('HyperLab in JupyterLab (real server, real browser)', { timeout: 30 * M
     });
   });
 
+  it('writes a PNG snapshot of the settled figure into its output', { timeout: 2 * MINUTE }, async (t) => {
+    await step(t, 'PNG snapshot', async () => {
+      snapshot = await checkPngSnapshot(context(t));
+    });
+  });
+
+  it("highlights a %%adapter cell's body as YAML (CodeMirror's tokens)", { timeout: 2 * MINUTE }, async (t) => {
+    await step(t, 'YAML highlighting', async () => {
+      await requirePlugins(PLUGINS.commands);
+      await checkYamlHighlighting(context(t));
+    });
+  });
+
   it('opens the experiments panel and diffs two runs', { timeout: 5 * MINUTE }, async (t) => {
     await step(t, 'experiments panel', async () => {
       await requirePlugins(PLUGINS.panel);
@@ -237,6 +262,33 @@ describe('HyperLab in JupyterLab (real server, real browser)', { timeout: 30 * M
       await result.scrollIntoViewIfNeeded();
       await artifacts.screenshot(page, '04-verify.png');
     });
+  });
+
+  it('keeps the PNG snapshot after save and reopen', { timeout: 3 * MINUTE }, async (t) => {
+    await step(t, 'PNG after save and reopen', () => checkPngAfterReopen(context(t), snapshot!, path.basename(NOTEBOOK)));
+  });
+
+  it('runs a notebook of every kind: the continual heatmap and the compression in run cards', { timeout: 6 * MINUTE }, async (t) => {
+    await step(t, 'kinds: run and run cards', async () => {
+      await runKindsNotebook(context(t));
+      await checkRunCards(context(t));
+    });
+  });
+
+  it("shows every kind in the panel: ACC/BWT and compression columns, a sweep's trials grouped, marked and sorted", { timeout: 3 * MINUTE }, async (t) => {
+    await step(t, 'kinds: experiments panel', () => checkPanelKinds(context(t)));
+  });
+
+  it('exports the report from the command palette', { timeout: 3 * MINUTE }, async (t) => {
+    await step(t, 'kinds: export report', () => exportReportFromPalette(context(t)));
+  });
+
+  it("verifies every kind from the command palette and lists a sweep's outcome differences", { timeout: 6 * MINUTE }, async (t) => {
+    await step(t, 'kinds: verify', () => verifyKindsFromPalette(context(t)));
+  });
+
+  it('inserts experiment templates from the command palette', { timeout: 3 * MINUTE }, async (t) => {
+    await step(t, 'kinds: insert templates', () => insertTemplatesFromPalette(context(t)));
   });
 
   it('fetched nothing from outside the lab server', async (t) => {

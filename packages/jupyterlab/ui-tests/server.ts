@@ -26,6 +26,8 @@ export interface LabServer {
   logFile: string;
   /** The URL of JupyterLab, authenticated with the token. */
   labUrl(path?: string): string;
+  /** GETs a server API path (e.g. `/api/contents/x.ipynb`) with the token. */
+  api(sub: string): Promise<Response>;
   /** Shuts the server down (gracefully, then by signal); safe to call twice. */
   stop(): Promise<void>;
 }
@@ -33,6 +35,8 @@ export interface LabServer {
 export interface StartOptions {
   /** Repository-relative notebooks copied into the root dir (by base name). */
   notebooks: string[];
+  /** Files written into the root dir: name → content (e.g. a notebook the test makes). */
+  files?: Record<string, string>;
   /** Where temp dirs go (a fresh dir under the OS temp dir by default). */
   workDir?: string;
   /** How long to wait for /api/status (ms). */
@@ -116,6 +120,7 @@ export async function startLab(options: StartOptions): Promise<LabServer> {
   };
   writeSettings(dirs.settings);
   for (const notebook of options.notebooks) copyFileSync(path.join(REPO_ROOT, notebook), path.join(dirs.root, path.basename(notebook)));
+  for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(path.join(dirs.root, name), content);
 
   const port = await freePort();
   const token = randomBytes(24).toString('hex');
@@ -172,6 +177,7 @@ export async function startLab(options: StartOptions): Promise<LabServer> {
     rootDir: dirs.root,
     logFile,
     labUrl: (sub = '/lab') => `${baseUrl}${sub}${sub.includes('?') ? '&' : '?'}token=${token}`,
+    api: (sub) => fetch(`${baseUrl}${sub}`, { headers: { Authorization: `token ${token}` }, signal: AbortSignal.timeout(30_000) }),
     async stop() {
       if (stopped) return;
       stopped = true;
