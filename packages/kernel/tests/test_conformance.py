@@ -2,11 +2,14 @@
 
 Runs against the kernelspec named ``hyperlab`` installed in this Python's environment
 (``npm run lab`` and ``scripts/test.sh`` install it with ``hyperlab-kernel install --sys-prefix``).
-Every optional test of the suite is enabled by giving it a sample.
+Every optional test of the suite is enabled by giving it a sample. The whole suite runs again
+with CurveZMQ transport encryption (``transport_encryption='required'``), over the IPC transport,
+and over IPC with encryption.
 """
 import unittest
 
 import jupyter_kernel_test
+from kernel_launch import LaunchedWith
 
 
 class HyperLabKernelTests(jupyter_kernel_test.KernelTests):
@@ -55,6 +58,24 @@ class HyperLabKernelTests(jupyter_kernel_test.KernelTests):
 class HyperLabIopubWelcomeTests(jupyter_kernel_test.IopubWelcomeTests):
     kernel_name = "hyperlab"
     support_iopub_welcome = True
+
+
+class HyperLabKernelEncryptedTests(LaunchedWith, HyperLabKernelTests):
+    transport_encryption = "required"
+
+
+class HyperLabKernelIpcTests(LaunchedWith, HyperLabKernelTests):
+    transport = "ipc"
+
+
+class HyperLabKernelIpcEncryptedTests(LaunchedWith, HyperLabKernelTests):
+    transport = "ipc"
+    transport_encryption = "required"
+
+
+class HyperLabIopubWelcomeEncryptedTests(LaunchedWith, HyperLabIopubWelcomeTests):
+    transport_encryption = "required"
+    ready = False
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ def test_install_prefix_and_name_are_listed():
     assert spec["display_name"] == "TypeScript (HyperLab)"
     assert spec["language"] == "typescript"
     assert spec["argv"][-2:] == ["run", "{connection_file}"]
+    assert spec["metadata"]["supported_encryption"] == ["curve"], "jupyter_client's transport_encryption='auto' looks for it"
     assert {"logo-32x32.png", "logo-64x64.png", "logo-svg.svg"} <= {p.name for p in spec_dir.iterdir()}
     env = dict(os.environ, JUPYTER_PATH=str(pathlib.Path(prefix, "share", "jupyter")))
     assert pathlib.Path(_specs(env)["hyperlab-test"]["resource_dir"]) == spec_dir

@@ -26,15 +26,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+def _run_server(*options: str, env=None):
+    """A ``jupyter server`` on a free port with extra command-line options; yields its base URL."""
     port = _free_port()
     root = tempfile.mkdtemp(prefix="hl-server-")
     jupyter = os.path.join(os.path.dirname(sys.executable), "jupyter")
     proc = subprocess.Popen(
         [jupyter, "server", "--no-browser", f"--port={port}", "--ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
-         f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False", "--allow-root"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+         f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False", "--allow-root", *options],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -47,12 +47,19 @@ def server():
     else:
         proc.kill()
         raise RuntimeError("jupyter server did not start:\n" + proc.stdout.read().decode())
-    yield base
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server():
+    yield from _run_server()
 
 
 def _auth():
@@ -159,3 +166,26 @@ def test_execute_interrupt_restart_through_the_server(server):
         ch.close()
         requests.delete(f"{server}/api/kernels/{kernel_id}", headers=_auth(), timeout=30)
     assert kernel_id not in [k["id"] for k in requests.get(f"{server}/api/kernels", headers=_auth(), timeout=10).json()]
+
+
+def test_transport_encryption_required_through_the_server():
+    """What a user turns on: ``jupyter lab --MappingKernelManager.transport_encryption=required``."""
+    runtime = tempfile.mkdtemp(prefix="hl-runtime-")
+    servers = _run_server("--MappingKernelManager.transport_encryption=required", env=dict(os.environ, JUPYTER_RUNTIME_DIR=runtime))
+    base = next(servers)
+    try:
+        kernel_id = _start_kernel(base)
+        with open(os.path.join(runtime, f"kernel-{kernel_id}.json")) as f:
+            info = json.load(f)
+        assert len(info["curve_publickey"]) == 40 and len(info["curve_secretkey"]) == 40
+        ch = Channel(base, kernel_id)
+        try:
+            reply, messages = ch.execute('console.log("over curve");\n6 * 7')
+            assert reply["content"]["status"] == "ok"
+            assert "".join(m["content"]["text"] for m in messages if m["msg_type"] == "stream") == "over curve\n"
+            assert _result(messages) == "42"
+        finally:
+            ch.close()
+        requests.delete(f"{base}/api/kernels/{kernel_id}", headers=_auth(), timeout=30)
+    finally:
+        servers.close()
