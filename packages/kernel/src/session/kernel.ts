@@ -49,7 +49,9 @@ interface CellOutcome {
   payload?: Array<Record<string, unknown>>;
   /**
    * Type diagnostics still being computed when the cell finished (`warn` mode while the language
-   * service warms up): published after the reply, before `idle`.
+   * service warms up): published after the cell's result, before its reply. Nothing may come
+   * between a reply and `idle` that makes a client wait (jupyter_kernel_test reads IOPub with
+   * 0.1 s timeouts after the reply, and ipykernel sends `idle` right after it).
    */
   lateDiagnostics?: Promise<CellDiagnostic[]>;
 }
@@ -122,7 +124,7 @@ export class Kernel {
     );
     // Warming builds the first program (every lib and @types file): hundreds of milliseconds that
     // no cell waits for. Cells compile in their own worker, and until the warm-up is over a `warn`
-    // cell's diagnostics are published after its reply (see runCell). It starts once cells can run,
+    // cell's diagnostics are published after its result, before its reply (see runCell). It starts once cells can run,
     // so that it does not compete with the compile worker and the executor for the CPU meanwhile.
     const warmUp = async (): Promise<void> => {
       await Promise.allSettled([this.executorReady, this.compiler.ready()]);
@@ -282,6 +284,8 @@ export class Kernel {
     if (outcome.status === 'ok' && content.user_expressions && Object.keys(content.user_expressions).length) {
       userExpressions = await this.evaluateExpressions(content.user_expressions);
     }
+    // The result is out already (a warming kernel did not make the run wait); its check comes before the reply.
+    if (outcome.lateDiagnostics) await this.publishDiagnostics(message, await outcome.lateDiagnostics, silent);
     if (outcome.status === 'error') {
       if (!silent) {
         await this.publish(message, 'error', { ename: outcome.ename!, evalue: outcome.evalue!, traceback: outcome.traceback ?? [] });
@@ -303,7 +307,6 @@ export class Kernel {
         { status: 'ok' },
       );
     }
-    if (outcome.lateDiagnostics) await this.publishDiagnostics(message, await outcome.lateDiagnostics, silent);
   }
 
   /** Shows `warn` diagnostics on stderr. */

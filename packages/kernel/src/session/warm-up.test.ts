@@ -47,7 +47,7 @@ describe('the first cell after kernel_info_reply', () => {
     rmSync(notebookDir, { recursive: true, force: true });
   });
 
-  test('runs and replies before its type check; the diagnostics follow before idle; later cells are checked first', async () => {
+  test('runs and publishes its result before its type check; the diagnostics follow before the reply; later cells are checked first', async () => {
     const info = await kernel.client.request('shell', 'kernel_info_request', {});
     assert.equal(info.reply.content.status, 'ok');
 
@@ -59,6 +59,8 @@ describe('the first cell after kernel_info_reply', () => {
     assert.ok(diagnostics >= 0, 'the type error is published before idle');
     assert.match(String(firstCell.iopub[diagnostics]!.content.text), /line 1, column 7: Type 'number' is not assignable to type 'string'\. \(TS2322\)/);
     assert.ok(result < diagnostics, 'the result came before the check: the run did not wait for the warm-up');
+    // Nothing is left to wait for between the reply and idle (clients read IOPub with short timeouts after the reply).
+    assert.ok(String(firstCell.reply.header.date) >= String(firstCell.iopub[diagnostics]!.header.date), 'the reply is sent after the diagnostics');
 
     // The first cell's idle came after its check, so the service is warm: the usual order, the
     // diagnostics first, and the checker knows the first cell's names and the slow types.
