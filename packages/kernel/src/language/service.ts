@@ -184,13 +184,12 @@ export class NotebookLanguageService {
     const footer = this.footer(new Set(analysis.names.map((n) => n.name))).text;
     const text = cellFileText(code, '', footer);
     const fileName = this.path(CURRENT_CELL);
-    // Unless the language service already has this very text, try the last full check's program.
-    if (this.host.getFile(fileName) !== text) {
-      const speculative = this.base?.check(code, footer, text, this.compilerOptions, this.host);
-      if (speculative) {
-        this.checkCounts.speculative++;
-        return this.toCellDiagnostics(code, analysis, speculative.diagnostics, speculative.syntactic);
-      }
+    // First the last full check's program, also for the very text it checked: a commit since then
+    // (a cell run) makes the language service build a new program even for unchanged text.
+    const speculative = this.base?.check(code, footer, text, this.compilerOptions, this.host);
+    if (speculative) {
+      this.checkCounts.speculative++;
+      return this.toCellDiagnostics(code, analysis, speculative.diagnostics, speculative.syntactic);
     }
     this.checkCounts.full++;
     this.host.setFile(fileName, text, code.length);

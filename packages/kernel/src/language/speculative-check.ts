@@ -26,6 +26,7 @@
  * a full one.
  */
 import ts from 'typescript';
+import { LookupWatch } from './lookup-watch.js';
 
 interface TsInternals {
   bindSourceFile?: (file: ts.SourceFile, options: ts.CompilerOptions) => void;
@@ -108,7 +109,7 @@ export class CheckBase {
     private readonly file: SourceFileInternals,
     private readonly footer: string,
     private readonly watched: ReadonlyArray<readonly [string, string]>,
-    private readonly failedLookups: readonly string[],
+    private readonly failedLookups: LookupWatch,
   ) {}
 
   /**
@@ -135,14 +136,14 @@ export class CheckBase {
         for (const location of resolution.failedLookupLocations ?? []) failedLookups.add(location);
       });
     }
-    return new CheckBase(internal, file, footer, watched, [...failedLookups]);
+    return new CheckBase(internal, file, footer, watched, new LookupWatch(failedLookups, (location) => ts.sys.fileExists(location)));
   }
 
   /** Whether the base still describes the files and options a new program would read. */
   private current(options: ts.CompilerOptions, versions: VersionSource): boolean {
     if (this.uses >= MAX_USES || this.program.getCompilerOptions() !== options) return false;
     if (!this.watched.every(([fileName, version]) => versions.getScriptVersion(fileName) === version)) return false;
-    return !this.failedLookups.some((location) => ts.sys.fileExists(location));
+    return !this.failedLookups.appeared();
   }
 
   /**
