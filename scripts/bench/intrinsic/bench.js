@@ -17,7 +17,7 @@
  * already there, so an interrupted run resumes.
  *
  * Usage: node bench.js [--quick] [--backend auto|node|wasm|cpu] [--out FILE] [--epochs N]
- *                      [--projection fastfood|sparse|dense] [--lo D] [--hi D] [--seeds N] [--first-seed K]
+ *                      [--projection fastfood|sparse|dense] [--lo D] [--hi D] [--dims D1,D2] [--seeds N] [--first-seed K]
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -31,6 +31,8 @@ const EPOCHS = Number(option('--epochs', quick ? '1' : '5'));
 const PROJECTION = option('--projection', 'fastfood');
 const LO = Number(option('--lo', quick ? '50' : '100'));
 const HI = Number(option('--hi', quick ? '800' : '12800'));
+// --dims 750,1000: train just these subspace dimensions (no search), e.g. at the paper's 100 epochs.
+const DIMS = option('--dims', '') ? option('--dims', '').split(',').map(Number) : undefined;
 const SIZES = [784, 200, 200, 10];
 const BATCH = 128;
 const ADAM = { lr: 0.001, beta1: 0.9, beta2: 0.99, eps: 1e-8 };
@@ -102,6 +104,13 @@ async function fit(model, params, trainSet, testSet, seed) {
       return record.accuracy;
     };
 
+    if (DIMS) {
+      for (const d of DIMS) {
+        const accuracy = await trainSubspace(d);
+        log(`seed ${seed} d = ${d}: ${(100 * accuracy).toFixed(2)} % (direct ${(100 * direct.accuracy).toFixed(2)} %, 90 % of it ${(90 * direct.accuracy).toFixed(2)} %)`);
+      }
+      continue;
+    }
     const relative = await core.dint90Search({ train: trainSubspace, fullAccuracy: direct.accuracy, threshold: 0.9, lo: LO, hi: HI });
     log(`seed ${seed}: d_int90 (0.9 × ${(100 * direct.accuracy).toFixed(2)} % = ${(100 * relative.target).toFixed(2)} %) = ${relative.dint90 ?? `> ${HI}`}`);
     const absolute = await core.dint90Search({ train: trainSubspace, fullAccuracy: 1, threshold: 0.9, lo: LO, hi: HI });

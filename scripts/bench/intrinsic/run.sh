@@ -18,7 +18,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=--quick ;;
     --render) render=1 ;;
-    --epochs|--projection|--lo|--hi|--seeds|--first-seed|--backend|--out) pass+=("$1" "$2"); shift ;;
+    --epochs|--projection|--lo|--hi|--dims|--seeds|--first-seed|--backend|--out) pass+=("$1" "$2"); shift ;;
     *) echo "usage: run.sh [--quick] [--render] [--epochs N] [--projection P] [--lo D] [--hi D] [--seeds N] [--backend B] [--out FILE]" >&2; exit 2 ;;
   esac
   shift
