@@ -186,6 +186,56 @@ describe('%%sweep in a real kernel', () => {
     assert.equal(after.content.status, 'ok');
   });
 
+  it('sweeps %%continual (ASHA over iterations) and %%hypernet (a regression family, objective mse, min): every trial completes', { timeout: 240_000 }, async () => {
+    const continual = await kernel.client.execute(
+      `%%sweep --as clsweep
+magic: continual
+base:
+  benchmark: { name: split-mnist, nExperiences: 5, train: 100, test: 50 }
+  scenario: task
+  model: { mlp: [784, 16, 10] }
+  strategy: { name: ewc, ewcLambda: 100 }
+  train: { iterations: 8, batchSize: 32, evalEvery: 4 }
+space:
+  strategy.ewcLambda: { loguniform: [1, 10000] }
+algorithm: { name: asha, gracePeriod: 4, reductionFactor: 2, maxT: 8 }
+budget: { trials: 3 }
+engine: inline
+`,
+      { timeoutMs: 200_000 },
+    );
+    assert.equal(continual.reply.content.status, 'ok', errorText(continual.iopub));
+    const [cl] = records(continual.iopub);
+    const clTrials = (cl.outcome as unknown as Outcome).trials;
+    assert.ok(clTrials.every((t) => t.value !== undefined && t.segments.every((seg) => seg.record)), 'every continual trial has its metrics and record');
+    assert.equal(cl.config.resource, 'train.iterations');
+    assert.ok(clTrials.some((t) => t.segments.length === 2), 'ASHA promoted one to 8 iterations');
+    // learn: regression must not get learn: continual's defaults (beta, …) from the base's validation.
+    const hypernet = await kernel.client.execute(
+      `%%sweep --as hnsweep
+magic: hypernet
+base:
+  learn: regression
+  regression: { family: sine, tasks: 2, train: 32, test: 16 }
+  model: { mlp: [1, 8, 1] }
+  hypernetwork: { kind: full, layers: [8], taskEmbSize: 4 }
+  train: { iterations: 10, batchSize: 16 }
+space:
+  train.lr: { loguniform: [0.001, 0.03] }
+objective: { metric: mse, mode: min }
+algorithm: random
+budget: { trials: 2 }
+engine: inline
+`,
+      { timeoutMs: 200_000 },
+    );
+    assert.equal(hypernet.reply.content.status, 'ok', errorText(hypernet.iopub));
+    const [hn] = records(hypernet.iopub);
+    const hnTrials = (hn.outcome as unknown as Outcome).trials;
+    assert.equal(hn.metrics.failed, 0, JSON.stringify(hnTrials.map((t) => t.segments)));
+    assert.equal(hn.metrics.best, Math.min(...hnTrials.map((t) => t.value)));
+  });
+
   it('config errors name the cell line and key and leave the kernel running', async () => {
     const bad = async (cell: string, pattern: RegExp) => {
       const { reply, iopub } = await kernel.client.execute(cell, { timeoutMs: 60_000 });

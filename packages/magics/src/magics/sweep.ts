@@ -265,7 +265,10 @@ export const sweepMagicSpec: ExperimentMagicSpec<SweepMagicConfig> = {
     await ensureBackend(core);
     // The base config: a named model travels as its weights; then the magic's own schema.
     const inlined = await inlineModel(core, config.base, ctx);
-    const base = validateBase(ctx.parsed, trialMagic, inlined ? { ...config.base, model: inlined.model } : config.base, where);
+    // Validated on a copy (validation fills in defaults): the trials get the base as written, since
+    // defaults of one branch of a magic's schema (`beta` of learn: continual) are unknown keys in another.
+    const base: Record<string, unknown> = structuredClone(inlined ? { ...config.base, model: inlined.model } : config.base);
+    validateBase(ctx.parsed, trialMagic, structuredClone(base), where);
     let space: SearchSpace;
     try {
       space = parseSearchSpace(config.space);
