@@ -268,7 +268,7 @@ export const sweepMagicSpec: ExperimentMagicSpec<SweepMagicConfig> = {
     // Validated on a copy (validation fills in defaults): the trials get the base as written, since
     // defaults of one branch of a magic's schema (`beta` of learn: continual) are unknown keys in another.
     const base: Record<string, unknown> = structuredClone(inlined ? { ...config.base, model: inlined.model } : config.base);
-    validateBase(ctx.parsed, trialMagic, structuredClone(base), where);
+    const validated = validateBase(ctx.parsed, trialMagic, structuredClone(base), where);
     let space: SearchSpace;
     try {
       space = parseSearchSpace(config.space);
@@ -365,7 +365,7 @@ export const sweepMagicSpec: ExperimentMagicSpec<SweepMagicConfig> = {
     for (const trial of trials) if (trial.record) ctx.session.add({ name: trial.name, magic: config.magic, record: trial.record, value: { ...trial } });
     let scaling: { fit: PowerLawFit; points: Array<{ x: Record<string, number>; y: number }> } | undefined;
     if (config.scaling) {
-      scaling = fitScaling(config.scaling, outcome, base, searched, ctx);
+      scaling = fitScaling(config.scaling, outcome, validated, searched, ctx);
       const fit = scaling.fit;
       ctx.magic.display(asDisplay(scalingBundle(`${ctx.name}: ${config.scaling.y} against ${Object.keys(config.scaling.x).join(', ')}`, fit, scaling.points, (x) => predictPowerLaw(fit, x))));
     }
@@ -405,7 +405,7 @@ export const sweepMagicSpec: ExperimentMagicSpec<SweepMagicConfig> = {
     }
     const recorded: Record<string, unknown> = {
       ...config,
-      base: inlined ? { ...base, model: inlined.recorded } : base,
+      base: inlined ? { ...validated, model: inlined.recorded } : validated,
       objective,
       resource: resourceKey,
       algorithm: outcome.algorithm,
