@@ -79,17 +79,22 @@ test('LocalEngine: abort kills the trial\'s child; a child killed mid-trial fail
   // Abort after the first report: the child is gone when the run rejects with the abort reason.
   const controller = new AbortController();
   let abortedAt = 0;
+  let abortedPid = 0;
   const running = engine.run(slowTrial('local', 1), {
     signal: controller.signal,
     onReport: () => {
       if (abortedAt) return;
       abortedAt = Date.now();
+      abortedPid = engine.stats().pids[0];
       controller.abort();
     },
   });
+  // Handled from the start: the rejection may come before the wait below has seen the report
+  // (an unhandled rejection, even for a moment, fails the test under node:test).
+  const rejected = assert.rejects(running, { name: 'AbortError' });
   await waitFor('the slow trial to report', () => abortedAt > 0);
-  const [abortedPid] = engine.stats().pids;
-  await assert.rejects(running, { name: 'AbortError' });
+  await rejected;
+  assert.ok(abortedPid > 0, 'the trial ran in a child');
   assert.ok(Date.now() - abortedAt < 1500, 'SIGTERM ended it well within the grace period');
   assert.equal(processAlive(abortedPid), false);
 
