@@ -37,6 +37,7 @@ import { adam, type Optimizer } from '../train/optimizers.js';
 import { softmaxCrossEntropy, type LossFn } from '../train/losses.js';
 import { startKernelTimer } from '../perf/kernel-timer.js';
 import { setFastKernelsEnabled } from '../backend/matmul-fast.js';
+import { StepCompiler } from '../backend/graph-step.js';
 
 export const LORA_RANK = 8;
 export const LORA_ALPHA = 16;
@@ -143,14 +144,26 @@ export function makeWorkload(id: string, seed = 0): Workload {
   throw new Error(`unknown workload ${id}`);
 }
 
-/** One training step as `train()` does it; returns the loss. */
-export async function step(w: Workload, ctx: ApplyContext = { training: true }): Promise<number> {
+/**
+ * One training step as `train()` does it; returns the loss. With a `compiler` (native backend),
+ * the step runs as `train()` runs it there: as a compiled TensorFlow graph once it is stable.
+ */
+export async function step(w: Workload, ctx: ApplyContext = { training: true }, compiler?: StepCompiler): Promise<number> {
   const variables = trainableVariables(w.params);
-  const lossTensor = tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => w.loss(w.model.apply(w.params, w.x, ctx), w.y), variables);
-    w.optimizer.step({ variables, grads: variables.map((v) => grads[v.name]) });
-    return value;
-  });
+  const eager = (scalar?: (v: number) => tf.Scalar): tf.Scalar =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => w.loss(w.model.apply(w.params, w.x, ctx), w.y), variables);
+      w.optimizer.step({ variables, grads: variables.map((v) => grads[v.name]) }, w.optimizer.lr, scalar);
+      return value;
+    });
+  const lossTensor = compiler
+    ? compiler.run(
+        () => eager((v) => compiler.scalar(v)),
+        [w.x, w.y],
+        () => w.optimizer.stepNumbers!(variables, w.optimizer.lr),
+        () => w.optimizer.advance!(variables),
+      )
+    : eager();
   try {
     return (await lossTensor.data())[0];
   } finally {
@@ -185,24 +198,28 @@ export interface WorkloadTiming {
   leakedTensors: number;
 }
 
-export async function timeWorkload(id: string, warmup: number, steps: number): Promise<WorkloadTiming> {
+export async function timeWorkload(id: string, warmup: number, steps: number, compiled = false): Promise<WorkloadTiming> {
   const w = makeWorkload(id);
+  const compiler = compiled ? new StepCompiler() : undefined;
+  const once = (wl: Workload): Promise<number> => step(wl, undefined, compiler);
   const before = tf.memory().numTensors;
   let firstLoss = NaN;
   let lastLoss = NaN;
   for (let i = 0; i < warmup; i++) {
-    const l = await step(w);
+    const l = await once(w);
     if (i === 0) firstLoss = l;
   }
   const afterWarmup = tf.memory().numTensors;
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
-    lastLoss = await step(w);
+    lastLoss = await once(w);
     times.push(performance.now() - t0);
   }
   const leaked = tf.memory().numTensors - afterWarmup;
   void before;
+  if (compiler && compiler.stats.compiledSteps < steps) throw new Error(`workload ${id}: only ${compiler.stats.compiledSteps} of ${steps} timed steps ran compiled (${compiler.stats.reason ?? 'no reason'})`);
+  compiler?.dispose();
   const result: WorkloadTiming = {
     id,
     description: w.description,
@@ -257,7 +274,7 @@ async function main(): Promise<void> {
   }
   const results: WorkloadTiming[] = [];
   for (const id of workloads) {
-    const r = await timeWorkload(id, warmup, steps);
+    const r = await timeWorkload(id, warmup, steps, args.includes('--compiled'));
     results.push(r);
     if (!args.includes('--json')) console.log(`${id} ${backend}: ${r.medianMs.toFixed(2)} ms/step (min ${r.minMs.toFixed(2)}, max ${r.maxMs.toFixed(2)}), loss ${r.firstLoss.toFixed(4)} → ${r.lastLoss.toFixed(4)}, leaked ${r.leakedTensors}`);
   }

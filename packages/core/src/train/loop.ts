@@ -17,6 +17,7 @@ import type { Schedule } from './schedules.js';
 import { clipByGlobalNorm, type GradientList } from './clip.js';
 import { resolveLoss, type BuiltinLoss, type LossFn } from './losses.js';
 import { disposeBatch, type Batch } from './metrics.js';
+import { canCompileSteps, StepCompiler, type StepCompilerStats } from '../backend/graph-step.js';
 
 export type { Batch } from './metrics.js';
 
@@ -116,6 +117,15 @@ export interface TrainOptions {
    * path integral). Keep results by assigning to your own `tf.Variable`s.
    */
   afterStep?: (ctx: GradientContext) => void;
+  /**
+   * Compile steps to TensorFlow graphs on the native backend (`backend/graph-step.ts`): a step
+   * then costs one session run instead of one addon call per op. `'auto'` (the default) compiles
+   * on the native backend unless `HYPERLAB_COMPILE=0`; steps that build different ops or constants
+   * from step to step (dropout, a memory batch sampled inside a hook) stay eager by themselves.
+   * Turn it off for hooks that keep JavaScript state between steps (a step counter in a closure),
+   * which a trace cannot see. Ignored on the WASM and CPU backends.
+   */
+  compile?: boolean | 'auto';
 }
 
 /** What {@link TrainOptions.penalty} sees. */
@@ -224,6 +234,8 @@ export interface TrainResult {
   timings: TrainTimings;
   /** With `earlyStop`: the best value of the watched metric and the step it was seen at. */
   best?: { metric: string; value: number; step: number };
+  /** On the native backend with compiled steps: how many steps ran compiled and eagerly, and why not all compiled. */
+  compiled?: StepCompilerStats;
 }
 
 function checkInteger(name: string, value: number, min: number): void {
@@ -265,6 +277,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const lossFn = resolveLoss(options.loss);
   const variables = trainableVariables(params);
   if (variables.length === 0) throw new Error('train: params have no trainable variables');
+  const compileOption = options.compile ?? 'auto';
+  const compiler =
+    (compileOption === true || (compileOption === 'auto' && process.env.HYPERLAB_COMPILE !== '0')) && canCompileSteps() && optimizer.stepNumbers && optimizer.advance
+      ? new StepCompiler()
+      : undefined;
 
   const start = performance.now();
   const dropoutRng = options.dropoutRng ?? rng.fork('dropout');
@@ -300,10 +317,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     return ++sinceImprovement >= earlyStop.patience;
   };
 
-  /** One optimisation step on a batch; returns the loss. */
-  const trainStep = async (batch: Batch, lr: number): Promise<number> => {
+  // The variables that received a gradient in the last eager step (what a compiled step updates).
+  let updated: tf.Variable[] = variables;
+  /** One optimisation step on a batch, eagerly; returns the loss tensor. */
+  const eagerStep = (batch: Batch, lr: number, scalar?: (value: number) => tf.Scalar): tf.Scalar => {
     const ctx: ApplyContext = { training: true, rng: dropoutRng, ...(batch.extras ? { extras: batch.extras } : {}) };
-    const lossTensor = tf.tidy(() => {
+    return tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const output = model.apply(params, batch.x, ctx);
         const loss = lossFn(output, batch.y);
@@ -312,10 +331,22 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       let list: GradientList = variables.map((v) => grads[v.name]);
       if (transformGradients) list = transformGradients({ variables, grads: list, batch, step });
       if (clipNorm !== undefined) list = clipByGlobalNorm(list, clipNorm).grads;
-      optimizer.step({ variables, grads: list }, lr);
+      optimizer.step({ variables, grads: list }, lr, scalar);
+      updated = variables.filter((_, k) => list[k] != null);
       afterStep?.({ variables, grads: list, batch, step });
       return value;
     });
+  };
+  /** One optimisation step on a batch (compiled when it can be); returns the loss. */
+  const trainStep = async (batch: Batch, lr: number): Promise<number> => {
+    const lossTensor = compiler
+      ? compiler.run(
+          () => eagerStep(batch, lr, (value) => compiler.scalar(value)),
+          [batch.x, batch.y, ...Object.values(batch.extras ?? {})],
+          () => optimizer.stepNumbers!(updated, lr),
+          () => optimizer.advance!(updated),
+        )
+      : eagerStep(batch, lr);
     try {
       return (await lossTensor.data())[0];
     } finally {
@@ -323,54 +354,58 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
   };
 
-  training: for (let epoch = epochsDone + 1; epoch <= epochs; epoch++) {
-    if (maxSteps !== undefined && step >= maxSteps) break;
-    if (signal?.aborted) {
-      stoppedBy = 'aborted';
-      break;
-    }
-    for await (const batch of data()) {
-      let loss: number;
-      let lr: number;
-      try {
+  try {
+    training: for (let epoch = epochsDone + 1; epoch <= epochs; epoch++) {
+      if (maxSteps !== undefined && step >= maxSteps) break;
+      if (signal?.aborted) {
+        stoppedBy = 'aborted';
+        break;
+      }
+      for await (const batch of data()) {
+        let loss: number;
+        let lr: number;
+        try {
+          if (signal?.aborted) {
+            stoppedBy = 'aborted';
+            break training;
+          }
+          // Checked on the next batch, so an epoch that ends exactly at maxSteps counts as completed.
+          if (maxSteps !== undefined && step >= maxSteps) break training;
+          lr = schedule ? schedule(step) : optimizer.lr;
+          if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`train: the schedule gave lr ${lr} at step ${step}`);
+          const t0 = performance.now();
+          loss = await trainStep(batch, lr);
+          const ms = performance.now() - t0;
+          stepTimes.push(ms);
+          stepMs += ms;
+          examples += batch.x.rank === 0 ? 1 : batch.x.shape[0];
+        } finally {
+          disposeBatch(batch);
+        }
+        step++;
+        history.step.push(step);
+        history.loss.push(loss);
+        history.lr.push(lr);
+        emit({ type: 'step', step, epoch, loss, lr, examplesPerSecond: (examples * 1000) / stepMs });
+        if (step % yieldEvery === 0) await yieldToEventLoop();
+        if (evaluate !== undefined && evaluate.every !== 'epoch' && step % evaluate.every === 0 && (await runEvaluation())) {
+          stoppedBy = 'early-stop';
+          break training;
+        }
         if (signal?.aborted) {
           stoppedBy = 'aborted';
           break training;
         }
-        // Checked on the next batch, so an epoch that ends exactly at maxSteps counts as completed.
-        if (maxSteps !== undefined && step >= maxSteps) break training;
-        lr = schedule ? schedule(step) : optimizer.lr;
-        if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`train: the schedule gave lr ${lr} at step ${step}`);
-        const t0 = performance.now();
-        loss = await trainStep(batch, lr);
-        const ms = performance.now() - t0;
-        stepTimes.push(ms);
-        stepMs += ms;
-        examples += batch.x.rank === 0 ? 1 : batch.x.shape[0];
-      } finally {
-        disposeBatch(batch);
       }
-      step++;
-      history.step.push(step);
-      history.loss.push(loss);
-      history.lr.push(lr);
-      emit({ type: 'step', step, epoch, loss, lr, examplesPerSecond: (examples * 1000) / stepMs });
-      if (step % yieldEvery === 0) await yieldToEventLoop();
-      if (evaluate !== undefined && evaluate.every !== 'epoch' && step % evaluate.every === 0 && (await runEvaluation())) {
+      epochsDone = epoch;
+      emit({ type: 'epoch', epoch });
+      if (evaluate?.every === 'epoch' && (await runEvaluation())) {
         stoppedBy = 'early-stop';
-        break training;
-      }
-      if (signal?.aborted) {
-        stoppedBy = 'aborted';
-        break training;
+        break;
       }
     }
-    epochsDone = epoch;
-    emit({ type: 'epoch', epoch });
-    if (evaluate?.every === 'epoch' && (await runEvaluation())) {
-      stoppedBy = 'early-stop';
-      break;
-    }
+  } finally {
+    compiler?.dispose();
   }
 
   const result: TrainResult = {
@@ -384,6 +419,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       examplesPerSecond: stepMs > 0 ? (examples * 1000) / stepMs : NaN,
     },
     ...(best ? { best } : {}),
+    ...(compiler ? { compiled: { ...compiler.stats } } : {}),
   };
   emit({ type: 'end', result });
   return result;

@@ -62,6 +62,12 @@ export interface OptimizerStateInput {
   slots: ReadonlyArray<{ variable: tf.Variable; step: number; tensors: Readonly<Record<string, tf.Tensor>> }>;
 }
 
+/**
+ * Turns a per-step number into the scalar tensor an update uses (a compiled step's input); without
+ * one, the number is used as it is (tfjs makes it a float32 scalar: the same value either way).
+ */
+export type StepScalar = (value: number) => tf.Scalar;
+
 /** An optimizer over tf.Variables. */
 export interface Optimizer {
   /** Which optimizer this is. */
@@ -76,7 +82,16 @@ export interface Optimizer {
    * Applies one update to every variable with a gradient, at learning rate `lr` (default: the
    * configured one). Runs inside `tf.tidy`; the gradients are not disposed (the caller owns them).
    */
-  step(grads: Gradients, lr?: number): void;
+  step(grads: Gradients, lr?: number, scalar?: StepScalar): void;
+  /**
+   * For compiled steps (`backend/graph-step.ts`): the numbers that change from step to step (the
+   * learning rate and what derives from it, Adam's bias corrections) which `step` passes through
+   * its `scalar` argument, in the same order, for the next update of `variables` (those with a
+   * gradient, in order) at learning rate `lr`. Computed in double precision as `step` does.
+   */
+  stepNumbers?(variables: readonly tf.Variable[], lr: number): number[];
+  /** For compiled steps: advances the counters (`iterations`, each variable's step) as `step` would. */
+  advance?(variables: readonly tf.Variable[]): void;
   /** Configuration and live state (slot tensors are the optimizer's own, not copies). */
   state(): OptimizerState;
   /**
@@ -139,7 +154,16 @@ interface Entry {
   tensors: Record<string, tf.Variable>;
 }
 
-type UpdateRule = (param: tf.Variable, grad: tf.Tensor, entry: Entry, lr: number) => void;
+type Num = number | tf.Scalar;
+
+/**
+ * An update: `numbers(t, lr)` are its per-step numbers for a variable's t-th update (t ≥ 1) at
+ * learning rate lr, and `apply` uses them (as numbers or as scalar tensors, `n`) in that order.
+ */
+interface UpdateRule {
+  numbers(t: number, lr: number): number[];
+  apply(param: tf.Variable, grad: tf.Tensor, entry: Entry, lr: number, n: Num[]): void;
+}
 
 class SlotOptimizer implements Optimizer {
   private readonly entries = new Map<tf.Variable, Entry>();
@@ -158,7 +182,7 @@ class SlotOptimizer implements Optimizer {
     return this.entries.size * this.slotNames.length;
   }
 
-  step(grads: Gradients, lr: number = this.lr): void {
+  step(grads: Gradients, lr: number = this.lr, scalar?: StepScalar): void {
     if (this.disposed) throw new Error(`${this.kind}: step() after dispose()`);
     if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`${this.kind}: learning rate must be a finite number ≥ 0, got ${lr}`);
     const pairs = gradientPairs(grads);
@@ -171,9 +195,19 @@ class SlotOptimizer implements Optimizer {
         }
         const entry = this.entry(variable);
         entry.step++;
-        this.rule(variable, grad, entry, lr);
+        const numbers = this.rule.numbers(entry.step, lr);
+        this.rule.apply(variable, grad, entry, lr, scalar ? numbers.map(scalar) : numbers);
       }
     });
+  }
+
+  stepNumbers(variables: readonly tf.Variable[], lr: number): number[] {
+    return variables.flatMap((v) => this.rule.numbers((this.entries.get(v)?.step ?? 0) + 1, lr));
+  }
+
+  advance(variables: readonly tf.Variable[]): void {
+    this.iterations++;
+    for (const v of variables) this.entry(v).step++;
   }
 
   state(): OptimizerState {
@@ -274,26 +308,35 @@ export function sgd(options: SgdOptions): Optimizer {
   checkNonNegative('sgd', 'weightDecay', weightDecay);
   if (nesterov && momentum <= 0) throw new RangeError('sgd: nesterov requires momentum > 0');
   const slotNames = momentum > 0 ? ['momentum_buffer'] : [];
-  return new SlotOptimizer('sgd', lr, { momentum, nesterov, weightDecay }, slotNames, (param, grad, entry, stepLr) => {
-    let g: tf.Tensor = grad;
-    if (weightDecay !== 0) g = tf.add(g, tf.mul(param, weightDecay));
-    if (momentum !== 0) {
-      const buffer = entry.tensors.momentum_buffer;
-      const next = tf.add(tf.mul(buffer, momentum), g);
-      buffer.assign(next);
-      g = nesterov ? tf.add(g, tf.mul(next, momentum)) : next;
-    }
-    param.assign(tf.sub(param, tf.mul(g, stepLr)));
+  return new SlotOptimizer('sgd', lr, { momentum, nesterov, weightDecay }, slotNames, {
+    numbers: (_t, stepLr) => [stepLr],
+    apply(param, grad, entry, _lr, [stepLr]) {
+      let g: tf.Tensor = grad;
+      if (weightDecay !== 0) g = tf.add(g, tf.mul(param, weightDecay));
+      if (momentum !== 0) {
+        const buffer = entry.tensors.momentum_buffer;
+        const next = tf.add(tf.mul(buffer, momentum), g);
+        buffer.assign(next);
+        g = nesterov ? tf.add(g, tf.mul(next, momentum)) : next;
+      }
+      param.assign(tf.sub(param, tf.mul(g, stepLr)));
+    },
   });
 }
 
-// The Adam moment update and step shared by adam and adamw (PyTorch's single-tensor path).
-function adamUpdate(param: tf.Variable, g: tf.Tensor, entry: Entry, lr: number, beta1: number, beta2: number, eps: number): void {
+// Adam's per-step numbers for the t-th update: lr / (1 − β1ᵗ) and √(1 − β2ᵗ), in double precision.
+function adamNumbers(t: number, lr: number, beta1: number, beta2: number): number[] {
+  return [lr / (1 - Math.pow(beta1, t)), Math.sqrt(1 - Math.pow(beta2, t))];
+}
+
+// The Adam moment update and step shared by adam and adamw (PyTorch's single-tensor path);
+// stepSize and sqrtBc2 are adamNumbers' (numbers, or a compiled step's scalar inputs).
+function adamUpdate(param: tf.Variable, g: tf.Tensor, entry: Entry, lr: number, beta1: number, beta2: number, eps: number, stepSize: Num, sqrtBc2: Num): void {
   const m = entry.tensors.exp_avg;
   const v = entry.tensors.exp_avg_sq;
-  const t0 = entry.step;
+  const t = entry.step;
   // One kernel on wasm/cpu (train/adam-fused.ts); the op-by-op version below elsewhere.
-  const fused = fusedAdam(param, g, m, v, { lr, beta1, beta2, eps, biasCorrection1: 1 - Math.pow(beta1, t0), biasCorrection2: 1 - Math.pow(beta2, t0) });
+  const fused = fusedAdam(param, g, m, v, { lr, beta1, beta2, eps, biasCorrection1: 1 - Math.pow(beta1, t), biasCorrection2: 1 - Math.pow(beta2, t) });
   if (fused !== undefined) {
     m.assign(fused[1]);
     v.assign(fused[2]);
@@ -304,11 +347,7 @@ function adamUpdate(param: tf.Variable, g: tf.Tensor, entry: Entry, lr: number, 
   const nextV = tf.add(tf.mul(v, beta2), tf.mul(tf.mul(g, g), 1 - beta2));
   m.assign(nextM);
   v.assign(nextV);
-  const t = entry.step;
-  const biasCorrection1 = 1 - Math.pow(beta1, t);
-  const biasCorrection2 = 1 - Math.pow(beta2, t);
-  const stepSize = lr / biasCorrection1;
-  const denom = tf.add(tf.div(tf.sqrt(nextV), Math.sqrt(biasCorrection2)), eps);
+  const denom = tf.add(tf.div(tf.sqrt(nextV), sqrtBc2), eps);
   param.assign(tf.sub(param, tf.mul(tf.div(nextM, denom), stepSize)));
 }
 
@@ -338,9 +377,12 @@ function adamSettings(kind: 'adam' | 'adamw', options: AdamOptions, defaultWeigh
  */
 export function adam(options: AdamOptions): Optimizer {
   const { lr, beta1, beta2, eps, weightDecay } = adamSettings('adam', options, 0);
-  return new SlotOptimizer('adam', lr, { beta1, beta2, eps, weightDecay }, ['exp_avg', 'exp_avg_sq'], (param, grad, entry, stepLr) => {
-    const g = weightDecay !== 0 ? tf.add(grad, tf.mul(param, weightDecay)) : grad;
-    adamUpdate(param, g, entry, stepLr, beta1, beta2, eps);
+  return new SlotOptimizer('adam', lr, { beta1, beta2, eps, weightDecay }, ['exp_avg', 'exp_avg_sq'], {
+    numbers: (t, stepLr) => adamNumbers(t, stepLr, beta1, beta2),
+    apply(param, grad, entry, stepLr, [stepSize, sqrtBc2]) {
+      const g = weightDecay !== 0 ? tf.add(grad, tf.mul(param, weightDecay)) : grad;
+      adamUpdate(param, g, entry, stepLr, beta1, beta2, eps, stepSize, sqrtBc2);
+    },
   });
 }
 
@@ -351,8 +393,11 @@ export function adam(options: AdamOptions): Optimizer {
  */
 export function adamw(options: AdamWOptions): Optimizer {
   const { lr, beta1, beta2, eps, weightDecay } = adamSettings('adamw', options, 0.01);
-  return new SlotOptimizer('adamw', lr, { beta1, beta2, eps, weightDecay }, ['exp_avg', 'exp_avg_sq'], (param, grad, entry, stepLr) => {
-    if (weightDecay !== 0) param.assign(tf.mul(param, 1 - stepLr * weightDecay));
-    adamUpdate(param, grad, entry, stepLr, beta1, beta2, eps);
+  return new SlotOptimizer('adamw', lr, { beta1, beta2, eps, weightDecay }, ['exp_avg', 'exp_avg_sq'], {
+    numbers: (t, stepLr) => [1 - stepLr * weightDecay, ...adamNumbers(t, stepLr, beta1, beta2)],
+    apply(param, grad, entry, stepLr, [decay, stepSize, sqrtBc2]) {
+      if (weightDecay !== 0) param.assign(tf.mul(param, decay));
+      adamUpdate(param, grad, entry, stepLr, beta1, beta2, eps, stepSize, sqrtBc2);
+    },
   });
 }
