@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Training-step benchmark: HyperLab (@hyperlab/core on the native backend — tfjs-node, when
-# scripts/setup-native.sh built it —, on the WASM backend, and on the CPU backend for reference)
+# scripts/setup-native.sh built it, with compiled steps as train() runs them there and with eager
+# steps —, on the WASM backend, and on the CPU backend for reference)
 # against PyTorch on the CPU at 1 thread (tfjs-wasm's count) and at its default thread count (what
 # the native backend uses too), same workloads and shapes. Prints Markdown on stdout; progress goes
 # to stderr.
@@ -42,7 +43,9 @@ native=0
 if (cd packages/core && TF_CPP_MIN_LOG_LEVEL=2 node -e "require('@tensorflow/tfjs-node')" 2>/dev/null); then native=1; fi
 torch_threads="$("$py" -c 'import torch; print(torch.get_num_threads())')"
 if [ "$native" = 1 ]; then
-  echo "run.sh: HyperLab native (tfjs-node) ..." >&2
+  echo "run.sh: HyperLab native (tfjs-node), compiled steps (what train() runs there) ..." >&2
+  node "$bench" --backend node --compiled --warmup "$warmup" --steps "$steps" --json >"$tmp/node-compiled.json"
+  echo "run.sh: HyperLab native, eager steps ..." >&2
   node "$bench" --backend node --warmup "$warmup" --steps "$steps" --json >"$tmp/node.json"
   echo "run.sh: HyperLab native, fast paths off ..." >&2
   node "$bench" --backend node --baseline --warmup "$warmup" --steps "$steps" --json >"$tmp/node-before.json"
@@ -93,18 +96,19 @@ print("| --- | ---: | ---: | ---: | ---: |")
 for k in "ABC":
     print(f"| {names[k]} | {W[k]['medianMs']:.1f} | {cpu[k]['medianMs']:.0f} | {T[k]['medianMs']:.1f} | {W[k]['medianMs']/T[k]['medianMs']:.2f}× |")
 if native:
-    N = {r["id"]: r for r in load("node.json")["results"]}
+    N = {r["id"]: r for r in load("node-compiled.json")["results"]}
+    NE = {r["id"]: r for r in load("node.json")["results"]}
     NB = {r["id"]: r for r in load("node-before.json")["results"]}
     TD = {r["id"]: r for r in load("torch-default.json")["results"]}
     nj, tdj = load("node.json"), load("torch-default.json")
     print()
     print(f"Native backend: {nj['reason']}. PyTorch at its default thread count: torch.set_num_threads({tdj['threads']}).")
     print()
-    print(f"| workload | HyperLab native ms/step | native, fast paths off | PyTorch {tdj['threads']} threads ms/step | ratio native/PyTorch {tdj['threads']}t | HyperLab wasm ms/step | speed-up native/wasm |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(f"| workload | HyperLab native, compiled steps ms/step | native, eager steps | eager, fast paths off | PyTorch {tdj['threads']} threads ms/step | ratio native compiled/PyTorch {tdj['threads']}t | HyperLab wasm ms/step | speed-up native compiled/wasm |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for k in "ABC":
-        n, nb, td, w = N[k]["medianMs"], NB[k]["medianMs"], TD[k]["medianMs"], W[k]["medianMs"]
-        print(f"| {k} | {n:.1f} | {nb:.1f} | {td:.1f} | {n/td:.2f}× | {w:.1f} | {w/n:.2f}× |")
+        n, ne, nb, td, w = N[k]["medianMs"], NE[k]["medianMs"], NB[k]["medianMs"], TD[k]["medianMs"], W[k]["medianMs"]
+        print(f"| {k} | {n:.1f} | {ne:.1f} | {nb:.1f} | {td:.1f} | {n/td:.2f}× | {w:.1f} | {w/n:.2f}× |")
     print()
     print("Native checks: first-step loss native/PyTorch " + ", ".join(f"{k} {N[k]['firstLoss']:.4f}/{TD[k]['firstLoss']:.4f}" for k in "ABC")
           + "; tensors leaked per timed run " + ", ".join(f"{k} {N[k]['leakedTensors']}" for k in "ABC")

@@ -150,6 +150,8 @@ interface Entry {
   last?: Trace;
   compiled?: Compiled;
   mismatches: number;
+  /** Why the latest trace of this entry did not give a graph. */
+  reason?: string;
 }
 
 /** Counts of how the steps ran, and why compiling stopped if it did. */
@@ -162,7 +164,7 @@ export interface StepCompilerStats {
   graphs: number;
   /** Compiled steps whose read-back guard failed (rerun eagerly). */
   guardMisses: number;
-  /** Why some steps could not be compiled (the last reason seen), if any. */
+  /** Why the steps of some input shape (or variant) never ran compiled, if there are such. */
   reason?: string;
 }
 
@@ -188,7 +190,13 @@ export class StepCompiler {
   private readonly variableIndex = new Map<tf.Variable, number>();
   private active: Trace | undefined;
   private disposed = false;
-  readonly stats: StepCompilerStats = { compiledSteps: 0, eagerSteps: 0, graphs: 0, guardMisses: 0 };
+  private readonly counts = { compiledSteps: 0, eagerSteps: 0, graphs: 0, guardMisses: 0 };
+
+  /** How the steps ran so far. */
+  get stats(): StepCompilerStats {
+    const stuck = [...this.entries.values()].find((e) => e.compiled === undefined && e.reason !== undefined);
+    return { ...this.counts, ...(stuck ? { reason: stuck.reason } : {}) };
+  }
 
   /**
    * @param maxMismatches after this many consecutive traces of one input shape that differ in
@@ -222,44 +230,45 @@ export class StepCompiler {
    * {@link scalar} calls would make, in order; called only for a compiled run). Variables the step
    * assigns are assigned either way; returns the step's result (the caller disposes it) and, after
    * a compiled run, calls `afterCompiled` so the caller can advance JavaScript-side counters the
-   * skipped step function would have advanced.
+   * skipped step function would have advanced. `variant` names JavaScript state the step's ops
+   * depend on (which task head a model uses): each variant gets its own graphs.
    */
-  run(step: () => tf.Tensor, feeds: readonly tf.Tensor[], scalars: () => number[], afterCompiled?: () => void): tf.Tensor {
+  run(step: () => tf.Tensor, feeds: readonly tf.Tensor[], scalars: () => number[], afterCompiled?: () => void, variant = ''): tf.Tensor {
     if (this.disposed) throw new Error('StepCompiler: run() after dispose()');
-    const key = feeds.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(' ');
+    const key = `${variant}|${feeds.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(' ')}`;
     let entry = this.entries.get(key);
     if (entry === undefined) this.entries.set(key, (entry = { mismatches: 0 }));
     if (entry.compiled !== undefined) {
       const result = this.runCompiled(entry.compiled, feeds, scalars());
       if (result !== undefined) {
-        this.stats.compiledSteps++;
+        this.counts.compiledSteps++;
         afterCompiled?.();
         return result;
       }
-      this.stats.guardMisses++;
+      this.counts.guardMisses++;
     }
-    this.stats.eagerSteps++;
+    this.counts.eagerSteps++;
     if (entry.compiled !== undefined || entry.mismatches >= this.maxMismatches) return step();
     const { trace, result } = this.trace(step, feeds);
     const previous = entry.last;
     entry.last = trace;
     if (trace.unusable !== undefined) {
-      this.stats.reason = trace.unusable;
+      entry.reason = trace.unusable;
       return result;
     }
     if (previous === undefined || previous.unusable !== undefined) return result;
     if (previous.structure !== trace.structure) {
       entry.mismatches++;
-      this.stats.reason = 'the step builds different ops or constants from step to step (a number computed in JavaScript each step, a dropout mask, a batch sampled inside the step)';
+      entry.reason = 'the step builds different ops or constants from step to step (a number computed in JavaScript each step, a dropout mask, a batch sampled inside the step)';
       return result;
     }
     try {
       entry.compiled = this.compile(trace);
       entry.last = undefined;
-      this.stats.graphs++;
+      this.counts.graphs++;
     } catch (error) {
       entry.mismatches = this.maxMismatches;
-      this.stats.reason = `TensorFlow could not build the step's graph: ${(error as Error).message}`;
+      entry.reason = `TensorFlow could not build the step's graph: ${(error as Error).message}`;
     }
     return result;
   }
@@ -268,8 +277,10 @@ export class StepCompiler {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const entry of this.entries.values()) if (entry.compiled) this.backend.deleteSavedModel(entry.compiled.session);
-    this.entries.clear();
+    for (const entry of this.entries.values()) {
+      if (entry.compiled) this.backend.deleteSavedModel(entry.compiled.session);
+      entry.last = undefined;
+    }
   }
 
   private idOf(t: tf.Tensor): number {
@@ -496,8 +507,8 @@ export class StepCompiler {
     for (const index of [...needed].sort((a, b) => a - b)) {
       const op = trace.ops[index];
       const attrs: Record<string, Proto> = {};
-      for (const a of op.attrs) attrs[a.name] = attrProto(a);
       const inputNames = op.inputs.map(ref);
+      for (const a of op.attrs) attrs[a.name] = attrProto(a);
       node(`op${index}`, op.name, inputNames, attrs);
     }
     const fetches = fetchIds.map(ref);

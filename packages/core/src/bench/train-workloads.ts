@@ -14,11 +14,14 @@
  *
  * ```sh
  * node packages/core/dist/bench/train-workloads.js --backend wasm [--workloads A,B,C]
- *   [--warmup 5] [--steps 30] [--json] [--profile]
+ *   [--warmup 5] [--steps 30] [--json] [--profile] [--compiled]
  * ```
  *
  * `--baseline` switches HyperLab's fast training paths off (`setFastKernelsEnabled(false)`), which
  * restores the code paths from before them, for a before/after in one run.
+ *
+ * `--compiled` (native backend) runs the steps as `train()` runs them there: compiled to a
+ * TensorFlow graph (`backend/graph-step.ts`) once two traced steps agree, during the warm-up.
  *
  * `--json` prints one JSON object (per-workload step times and medians); `--profile` prints the
  * per-kernel time of the timed steps instead (see `perf/kernel-timer.ts`).

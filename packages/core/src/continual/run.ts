@@ -191,6 +191,7 @@ export async function runContinual(options: RunContinualOptions): Promise<Contin
         ...(strategy.penalty ? { penalty: (c) => strategy.penalty!(c) ?? tf.scalar(0) } : {}),
         ...(strategy.afterBackward ? { transformGradients: (c) => strategy.afterBackward!(c) } : {}),
         ...(strategy.afterStep ? { afterStep: (c) => strategy.afterStep!(c) } : {}),
+        ...(strategy.compilable ? { compile: true } : {}),
         ...(evalEvery > 0
           ? {
               evaluate: {

@@ -75,6 +75,12 @@ export interface Strategy {
   afterBackward?(ctx: GradientContext): GradientList;
   /** Called after each update, inside `tf.tidy` (SI's path integral). */
   afterStep?(ctx: GradientContext): void;
+  /**
+   * True when `penalty` and `afterStep` are pure functions of tensors (no JavaScript state, no
+   * values read back), so that training steps may run as compiled graphs on the native backend
+   * (`train({ compile: true })`). Strategies without step hooks compile anyway.
+   */
+  compilable?: boolean;
   /** Called after experience i was trained, before it is evaluated. */
   afterExperience?(experience: number): Promise<void> | void;
   /** Called before the test set of experience j is evaluated (per-task adapters pick theirs). */

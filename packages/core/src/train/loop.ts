@@ -119,13 +119,20 @@ export interface TrainOptions {
   afterStep?: (ctx: GradientContext) => void;
   /**
    * Compile steps to TensorFlow graphs on the native backend (`backend/graph-step.ts`): a step
-   * then costs one session run instead of one addon call per op. `'auto'` (the default) compiles
-   * on the native backend unless `HYPERLAB_COMPILE=0`; steps that build different ops or constants
-   * from step to step (dropout, a memory batch sampled inside a hook) stay eager by themselves.
-   * Turn it off for hooks that keep JavaScript state between steps (a step counter in a closure),
-   * which a trace cannot see. Ignored on the WASM and CPU backends.
+   * then costs one session run instead of one addon call per op. A compiled step skips the step's
+   * JavaScript, so the hooks (`penalty`, `transformGradients`, `afterStep`) must be pure functions
+   * of tensors (no counters, no values read into JavaScript state): `true` says they are; `'auto'`
+   * (the default) compiles only when there are no hooks. Either way `HYPERLAB_COMPILE=0` turns it
+   * off, and steps that build different ops or constants from step to step (dropout, a memory
+   * batch sampled inside a hook) stay eager by themselves. Ignored on the WASM and CPU backends.
    */
   compile?: boolean | 'auto';
+  /**
+   * With compiled steps: names the JavaScript state the step's ops depend on, read before each
+   * step (the task whose head a multi-task model applies, kept in a closure): each distinct value
+   * gets its own graph, so a model may switch between them from step to step.
+   */
+  compileKey?: () => string;
 }
 
 /** What {@link TrainOptions.penalty} sees. */
@@ -279,7 +286,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (variables.length === 0) throw new Error('train: params have no trainable variables');
   const compileOption = options.compile ?? 'auto';
   const compiler =
-    (compileOption === true || (compileOption === 'auto' && process.env.HYPERLAB_COMPILE !== '0')) && canCompileSteps() && optimizer.stepNumbers && optimizer.advance
+    (compileOption === true || (compileOption === 'auto' && !penalty && !transformGradients && !afterStep)) &&
+    process.env.HYPERLAB_COMPILE !== '0' &&
+    canCompileSteps() &&
+    optimizer.stepNumbers &&
+    optimizer.advance
       ? new StepCompiler()
       : undefined;
 
@@ -345,6 +356,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           [batch.x, batch.y, ...Object.values(batch.extras ?? {})],
           () => optimizer.stepNumbers!(updated, lr),
           () => optimizer.advance!(updated),
+          options.compileKey?.(),
         )
       : eagerStep(batch, lr);
     try {

@@ -328,6 +328,9 @@ async function trainRoundRobin(
       epochs: 1,
       optimizer,
       rng: options.rng.fork('train'),
+      // The model applies the task of the batch in flight (JavaScript state): one compiled graph
+      // per task on the native backend.
+      compileKey: () => String(current),
       signal: ctx.magic.signal,
       ...(train.evalEvery > 0 ? { evaluate: { every: train.evalEvery, fn: async () => Object.fromEntries((await evaluate()).map((v, t) => [`task${t}`, v])) } } : {}),
       onProgress(event) {

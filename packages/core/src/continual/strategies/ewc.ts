@@ -112,6 +112,7 @@ export function ewcStrategy(config: Record<string, unknown>, ctx: StrategyContex
   const scale = 0.5 * options.ewcLambda * (online ? gamma : 1);
   return {
     name: String(config.name),
+    compilable: true,
     config,
     quadratic: penalty,
     penalty: () => (options.ewcLambda > 0 ? penalty.value() : undefined),

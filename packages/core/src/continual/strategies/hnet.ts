@@ -65,6 +65,7 @@ export function hnetStrategy(config: Record<string, unknown>, ctx: StrategyConte
 
   return {
     name: 'hnet',
+    compilable: true,
     config: { ...config },
     trainee: { model, params },
     beforeExperience(experience) {

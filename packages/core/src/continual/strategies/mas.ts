@@ -26,6 +26,7 @@ export function masStrategy(config: Record<string, unknown>, ctx: StrategyContex
   const penalty = new QuadraticPenalty(variables);
   return {
     name: 'mas',
+    compilable: true,
     config,
     quadratic: penalty,
     penalty: () => (lambdaReg > 0 ? penalty.value() : undefined),

@@ -33,6 +33,7 @@ export function siStrategy(config: Record<string, unknown>, ctx: StrategyContext
   let path: tf.Variable[] | undefined; // W
   return {
     name: 'si',
+    compilable: true,
     config,
     quadratic: penalty,
     beforeExperience() {
