@@ -36,20 +36,27 @@ if (process.env.MNIST_CHECK_CHILD) {
   return;
 }
 
-const variants = [['wasm', 'eager', 'WASM'], ['node', 'eager', 'native, eager steps'], ['node', 'compiled', 'native, compiled steps']];
+// The last variant pins TensorFlow to one thread (intra- and inter-op), as WASM is: per-core speed.
+const ONE_THREAD = { TF_NUM_INTRAOP_THREADS: '1', TF_NUM_INTEROP_THREADS: '1' };
+const variants = [
+  ['wasm', 'eager', 'WASM (1 thread)'],
+  ['node', 'eager', 'native, eager steps'],
+  ['node', 'compiled', 'native, compiled steps'],
+  ['node', 'compiled', 'native, compiled steps, 1 thread', ONE_THREAD],
+];
 const runs = new Map(variants.map((v) => [v[2], []]));
 const load = () => require('node:fs').readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const loadBefore = load();
 for (let r = 0; r < rounds; r++) {
-  for (const [backend, compile, label] of variants) {
-    const out = execFileSync(process.execPath, [__filename, '--epochs', String(epochs)], { env: { ...process.env, MNIST_CHECK_CHILD: `${backend}:${compile}`, TF_CPP_MIN_LOG_LEVEL: '2' }, encoding: 'utf8' });
+  for (const [backend, compile, label, env] of variants) {
+    const out = execFileSync(process.execPath, [__filename, '--epochs', String(epochs)], { env: { ...process.env, ...env, MNIST_CHECK_CHILD: `${backend}:${compile}`, TF_CPP_MIN_LOG_LEVEL: '2' }, encoding: 'utf8' });
     const res = JSON.parse(out.slice(out.indexOf('{')));
     runs.get(label).push(res);
     process.stderr.write(`${label}: ${res.seconds.toFixed(1)} s, ${res.msPerStep.toFixed(2)} ms/step, ${(res.accuracy * 100).toFixed(2)} %\n`);
   }
 }
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-const wasm = median(runs.get('WASM').map((r) => r.seconds));
+const wasm = median(runs.get('WASM (1 thread)').map((r) => r.seconds));
 console.log(`MNIST check, ${epochs} epochs, ${rounds} round(s) (median), load average ${loadBefore} before and ${load()} after:\n`);
 console.log('| backend | training wall time | ms/step | test accuracy | speed-up over WASM |');
 console.log('| --- | ---: | ---: | ---: | ---: |');

@@ -164,6 +164,8 @@ export interface StepCompilerStats {
   graphs: number;
   /** Compiled steps whose read-back guard failed (rerun eagerly). */
   guardMisses: number;
+  /** Time spent building and loading graphs, in ms. */
+  compileMs: number;
   /** Why the steps of some input shape (or variant) never ran compiled, if there are such. */
   reason?: string;
 }
@@ -190,7 +192,7 @@ export class StepCompiler {
   private readonly variableIndex = new Map<tf.Variable, number>();
   private active: Trace | undefined;
   private disposed = false;
-  private readonly counts = { compiledSteps: 0, eagerSteps: 0, graphs: 0, guardMisses: 0 };
+  private readonly counts = { compiledSteps: 0, eagerSteps: 0, graphs: 0, guardMisses: 0, compileMs: 0 };
 
   /** How the steps ran so far. */
   get stats(): StepCompilerStats {
@@ -262,6 +264,7 @@ export class StepCompiler {
       entry.reason = 'the step builds different ops or constants from step to step (a number computed in JavaScript each step, a dropout mask, a batch sampled inside the step)';
       return result;
     }
+    const started = performance.now();
     try {
       entry.compiled = this.compile(trace);
       entry.last = undefined;
@@ -270,6 +273,7 @@ export class StepCompiler {
       entry.mismatches = this.maxMismatches;
       entry.reason = `TensorFlow could not build the step's graph: ${(error as Error).message}`;
     }
+    this.counts.compileMs += performance.now() - started;
     return result;
   }
 

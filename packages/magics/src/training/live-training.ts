@@ -222,7 +222,9 @@ export async function trainLive(options: LiveTrainingOptions): Promise<LiveTrain
     }
   }
   const done = result.stoppedBy === 'aborted' ? `interrupted at step ${result.steps}/${totalSteps}` : `done: ${result.steps} steps`;
-  status = `${done} · test accuracy ${final.accuracy.toFixed(4)} · test loss ${final.loss.toFixed(4)} · ${seconds(result.timings.totalMs)} (${result.timings.msPerStep.toFixed(1)} ms/step)`;
+  // On the native backend: how many steps ran as a compiled TensorFlow graph (core's graph-step.ts).
+  const compiled = result.compiled ? ` · ${result.compiled.compiledSteps}/${result.steps} steps compiled${result.compiled.reason && result.compiled.compiledSteps === 0 ? ` (not compiled: ${result.compiled.reason})` : ''}` : '';
+  status = `${done} · test accuracy ${final.accuracy.toFixed(4)} · test loss ${final.loss.toFixed(4)} · ${seconds(result.timings.totalMs)} (${result.timings.msPerStep.toFixed(1)} ms/step)${compiled}`;
   progress.finish(progressText);
   plot.finish(() => figureBundle(figure()));
   if (result.stoppedBy === 'aborted') {
