@@ -16,6 +16,7 @@
  * data.) The VAE uses the classifier's optimizer settings (lr: `vaeLr`, default the training lr).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../../random.js';
 import { disposeParams, type Params } from '../../params/params.js';
 import { train } from '../../train/loop.js';
 import { adam, sgd } from '../../train/optimizers.js';
@@ -56,7 +57,7 @@ export function generativeReplayStrategy(config: Record<string, unknown>, ctx: S
   const generatorLosses: number[][] = [];
 
   /** One VAE batch: current examples and, after the first experience, replayed samples. */
-  async function generatorBatch(positions: Int32Array, experience: number): Promise<Batch> {
+  async function generatorBatch(positions: Int32Array, experience: number, noise: Rng): Promise<Batch> {
     const pool = ctx.rows.experiencePool(experience);
     const current = ctx.rows.fromPool(pool, positions, experience);
     const w = previous ? currentDataWeight(experience) : 1;
@@ -72,7 +73,10 @@ export function generativeReplayStrategy(config: Record<string, unknown>, ctx: S
     const x = new Float32Array(n * inputSize);
     x.set(current.x);
     x.set(replay, current.n * inputSize);
-    return { x: tf.tensor2d(x, [n, inputSize]), y: tf.tensor2d(y, [n, inputSize + 1]) };
+    // The latent noise of this step, from the generator the VAE would draw it from in the step
+    // (the same seeds in the same order: the same numbers), as an input of the step.
+    const vaeNoise = tf.randomNormal([n, generator.zDim], 0, 1, 'float32', noise.seedInt());
+    return { x: tf.tensor2d(x, [n, inputSize]), y: tf.tensor2d(y, [n, inputSize + 1]), extras: { vaeNoise } };
   }
 
   return {
@@ -96,16 +100,19 @@ export function generativeReplayStrategy(config: Record<string, unknown>, ctx: S
       }
       const steps = (config.vaeIterations as number | undefined) ?? ctx.steps(experience);
       const positions = minibatchPositions(ctx.benchmark.experiences[experience].train.size, ctx.train.batchSize, steps, ctx.rng.fork(`vae-shuffle:${experience}`));
+      const trainRng = ctx.rng.fork(`vae-train:${experience}`);
+      const noise = trainRng.fork('dropout'); // what train() would draw the latent noise from
       const result = await train({
         model: generator,
         params: generatorParams,
         loss: lossFn,
         data: async function* () {
-          for (const p of positions) yield await generatorBatch(p, experience);
+          for (const p of positions) yield await generatorBatch(p, experience, noise);
         },
         epochs: 1,
         optimizer,
-        rng: ctx.rng.fork(`vae-train:${experience}`),
+        rng: trainRng,
+        dropoutRng: noise,
         signal: ctx.signal,
       });
       generatorLosses.push(result.history.loss);

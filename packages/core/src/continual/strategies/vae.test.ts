@@ -37,3 +37,19 @@ testOnBackends('VAE: samples have the input shape in [0, 1]; the negative ELBO f
   optimizer.dispose();
   disposeParams(params);
 });
+
+testOnBackends('VAE: latent noise given as extras.vaeNoise (drawn with the seed the step would draw) gives the same output bit for bit', () => {
+  const rng = new Rng(4);
+  const model = vae({ inputSize: 20, hidden: [8], zDim: 3 });
+  const params = model.init(rng.fork('init'));
+  const x = tf.randomUniform([5, 20], 0, 1, 'float32', 1);
+  const drawn = model.apply(params, x, { training: true, rng: new Rng(9) });
+  const vaeNoise = tf.randomNormal([5, 3], 0, 1, 'float32', new Rng(9).seedInt());
+  const given = model.apply(params, x, { training: true, extras: { vaeNoise } });
+  assert.deepEqual(Array.from(given.dataSync()), Array.from(drawn.dataSync()));
+  const zeros = tf.zerosLike(vaeNoise);
+  const other = model.apply(params, x, { training: true, extras: { vaeNoise: zeros } });
+  assert.notDeepEqual(Array.from(other.dataSync()), Array.from(drawn.dataSync()));
+  tf.dispose([x, drawn, vaeNoise, given, zeros, other]);
+  disposeParams(params);
+});

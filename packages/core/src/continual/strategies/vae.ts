@@ -71,8 +71,12 @@ export function vae(args: VaeArgs): VaeModule {
         const logvar = children.logvar.apply(paramChild(params, 'logvar', 'vae'), h);
         let z = mu;
         if (ctx?.training) {
-          if (!ctx.rng) throw new Error('vae: training needs ctx.rng (for the latent noise)');
-          z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.randomNormal(mu.shape, 0, 1, 'float32', ctx.rng.seedInt())));
+          // ε given with the batch (extras.vaeNoise, drawn as below by the data loop: then the
+          // step builds no random constant and compiles on the native backend), or drawn here.
+          const given = ctx.extras?.vaeNoise;
+          if (given === undefined && !ctx.rng) throw new Error('vae: training needs ctx.rng (for the latent noise)');
+          const eps = given ?? tf.randomNormal(mu.shape, 0, 1, 'float32', ctx.rng!.seedInt());
+          z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps));
         }
         return tf.concat([decodeLogits(params, z), mu, logvar], 1);
       });
