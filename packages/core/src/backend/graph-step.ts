@@ -237,7 +237,7 @@ export class StepCompiler {
    */
   run(step: () => tf.Tensor, feeds: readonly tf.Tensor[], scalars: () => number[], afterCompiled?: () => void, variant = ''): tf.Tensor {
     if (this.disposed) throw new Error('StepCompiler: run() after dispose()');
-    const key = `${variant}|${feeds.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(' ')}`;
+    const key = StepCompiler.keyOf(feeds, variant);
     let entry = this.entries.get(key);
     if (entry === undefined) this.entries.set(key, (entry = { mismatches: 0 }));
     if (entry.compiled !== undefined) {
@@ -275,6 +275,14 @@ export class StepCompiler {
     }
     this.counts.compileMs += performance.now() - started;
     return result;
+  }
+
+  /**
+   * The graph a step with these inputs and variant uses: JavaScript state a caller keeps per graph
+   * (which variables an update touches) should be keyed by it too.
+   */
+  static keyOf(feeds: readonly tf.Tensor[], variant = ''): string {
+    return `${variant}|${feeds.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(' ')}`;
   }
 
   /** Frees the compiled graphs' sessions. */

@@ -328,8 +328,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     return ++sinceImprovement >= earlyStop.patience;
   };
 
-  // The variables that received a gradient in the last eager step (what a compiled step updates).
+  // The variables that received a gradient in the last eager step of each graph (what its compiled
+  // steps update: with a compileKey, each task's step may update other variables).
   let updated: tf.Variable[] = variables;
+  const updatedByGraph = new Map<string, tf.Variable[]>();
   /** One optimisation step on a batch, eagerly; returns the loss tensor. */
   const eagerStep = (batch: Batch, lr: number, scalar?: (value: number) => tf.Scalar): tf.Scalar => {
     const ctx: ApplyContext = { training: true, rng: dropoutRng, ...(batch.extras ? { extras: batch.extras } : {}) };
@@ -350,15 +352,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
   /** One optimisation step on a batch (compiled when it can be); returns the loss. */
   const trainStep = async (batch: Batch, lr: number): Promise<number> => {
-    const lossTensor = compiler
-      ? compiler.run(
-          () => eagerStep(batch, lr, (value) => compiler.scalar(value)),
-          [batch.x, batch.y, ...Object.values(batch.extras ?? {})],
-          () => optimizer.stepNumbers!(updated, lr),
-          () => optimizer.advance!(updated),
-          options.compileKey?.(),
-        )
-      : eagerStep(batch, lr);
+    let lossTensor: tf.Scalar;
+    if (compiler) {
+      const feeds = [batch.x, batch.y, ...Object.values(batch.extras ?? {})];
+      const variant = options.compileKey?.();
+      const graph = StepCompiler.keyOf(feeds, variant);
+      lossTensor = compiler.run(
+        () => {
+          const loss = eagerStep(batch, lr, (value) => compiler.scalar(value));
+          updatedByGraph.set(graph, updated);
+          return loss;
+        },
+        feeds,
+        () => optimizer.stepNumbers!(updatedByGraph.get(graph)!, lr),
+        () => optimizer.advance!(updatedByGraph.get(graph)!),
+        variant,
+      ) as tf.Scalar;
+    } else lossTensor = eagerStep(batch, lr);
     try {
       return (await lossTensor.data())[0];
     } finally {
