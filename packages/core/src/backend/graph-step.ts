@@ -201,10 +201,11 @@ export class StepCompiler {
   }
 
   /**
-   * @param maxMismatches after this many consecutive traces of one input shape that differ in
-   *   structure, stop tracing that shape (its steps then run eagerly without recording).
+   * @param maxMismatches after this many traces of one input shape that could not become a graph
+   *   (they differ in structure from the trace before, or create variables), stop tracing that
+   *   shape: its steps then run eagerly without recording.
    */
-  constructor(private readonly maxMismatches = 3) {
+  constructor(private readonly maxMismatches = 4) {
     if (!canCompileSteps()) throw new Error(`StepCompiler: needs the native backend (tfjs-node), the active backend is '${tf.getBackend()}'`);
     this.backend = tf.backend() as unknown as NodeBackend;
   }
@@ -255,6 +256,7 @@ export class StepCompiler {
     const previous = entry.last;
     entry.last = trace;
     if (trace.unusable !== undefined) {
+      entry.mismatches++;
       entry.reason = trace.unusable;
       return result;
     }
