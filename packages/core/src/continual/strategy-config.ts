@@ -49,7 +49,7 @@ export const strategyConfigSchemas: Readonly<Record<StrategyName, ConfigSchema>>
   'online-ewc': named('online-ewc', { ewcLambda: nonNegative(1e8), decayFactor: unitInterval(0.8), ...fisherFields }),
   si: named('si', { siLambda: nonNegative(50), eps: positive(0.1) }),
   mas: named('mas', { lambdaReg: nonNegative(1), alpha: unitInterval(0.5) }),
-  lwf: named('lwf', { alpha: optional(nonNegative()), temperature: positive(2) }),
+  lwf: named('lwf', { alpha: optional(nonNegative()), temperature: positive(2), kdReduction: fields.oneOf(['sum', 'mean'], 'sum') }),
   replay: named('replay', {
     memSize: fields.positiveInt(200),
     storagePolicy: fields.oneOf(['reservoir', 'class-balanced'], 'class-balanced'),

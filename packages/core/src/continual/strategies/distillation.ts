@@ -8,7 +8,9 @@
  * - class: one group; the student's softmax runs over the classes seen so far, the teacher's over
  *   the classes seen before this experience (zero probability for the new ones).
  *
- * Each group gets an equal share of `weight`, spread evenly over its rows.
+ * Each group gets an equal share of `weight`, spread evenly over its rows. The distillation term of
+ * a row is summed over its units (`kdReduction: 'sum'`, the reference code since May 2019) or
+ * averaged over them (`'mean'`, its April 2019 version).
  */
 import type { StrategyContext } from '../strategy.js';
 import { concatRows, emptyRows, type RowBatch } from '../rows.js';
@@ -23,7 +25,7 @@ export function currentDataWeight(experience: number): number {
  * while experience `experience` (≥ 1) is trained, of total weight `weight`: distillation rows,
  * or with `hard` cross-entropy rows on the teacher's argmax.
  */
-export function previousModelRows(ctx: StrategyContext, x: Float32Array, n: number, teacher: Float32Array, experience: number, weight: number, hard = false): RowBatch {
+export function previousModelRows(ctx: StrategyContext, x: Float32Array, n: number, teacher: Float32Array, experience: number, weight: number, hard = false, kdReduction: 'sum' | 'mean' = 'sum'): RowBatch {
   const { rows: factory, scenario } = ctx;
   const outputs = factory.outputs;
   const sources = scenario === 'task' ? Array.from({ length: experience }, (_, t) => t) : [experience - 1];
@@ -45,7 +47,10 @@ export function previousModelRows(ctx: StrategyContext, x: Float32Array, n: numb
         group.target[k] = best;
         group.ceWeight[k] = share;
       } else {
-        group.kdWeight[k] = share;
+        // 'mean': the distillation term averaged over the student's active units as well as the
+        // batch, as `loss_fn_kd` did in van de Ven's code of April 2019 (`.mean()`, 86802a8;
+        // summed over units from 26f00db, May 2019, on).
+        group.kdWeight[k] = kdReduction === 'mean' ? share / (hi - lo) : share;
       }
     }
     out = out ? concatRows(out, group, outputs) : group;

@@ -29,3 +29,26 @@ testOnBackends('LwF: the soft targets come from the frozen previous model; chang
   s.dispose();
   disposeParams(params);
 });
+
+testOnBackends("LwF kdReduction 'mean': each distillation row's weight is divided by the student's active units (the reference code's April 2019 loss_fn_kd)", async () => {
+  const bench = tinySplitMnist(20, 10);
+  for (const scenario of ['class', 'domain'] as const) {
+    const { model, params } = smallModel(bench, scenario);
+    const ctx = strategyContext(bench, scenario, model, params);
+    const rows = () => ctx.rows.fromPool(ctx.rows.experiencePool(1), Int32Array.from({ length: 8 }, (_, i) => i), 1);
+    const sum = lwfStrategy(validateStrategyConfig({ name: 'lwf' }), ctx);
+    const mean = lwfStrategy(validateStrategyConfig({ name: 'lwf', kdReduction: 'mean' }), ctx);
+    sum.afterExperience!(0);
+    mean.afterExperience!(0);
+    const a = await sum.onBatch!(rows(), 1);
+    const b = await mean.onBatch!(rows(), 1);
+    const units = a.hi[8] - a.lo[8]; // class: the 4 classes seen so far; domain: the 2 shared units
+    assert.equal(units, scenario === 'class' ? 4 : 2);
+    for (let k = 8; k < 16; k++) assert.equal(b.kdWeight[k], Math.fround(a.kdWeight[k] / units), `${scenario} row ${k}`);
+    assert.deepEqual(Array.from(b.ceWeight), Array.from(a.ceWeight));
+    assert.throws(() => validateStrategyConfig({ name: 'lwf', kdReduction: 'max' }), /kdReduction/);
+    sum.dispose();
+    mean.dispose();
+    disposeParams(params);
+  }
+});

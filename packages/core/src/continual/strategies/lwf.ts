@@ -38,7 +38,7 @@ export function lwfStrategy(config: Record<string, unknown>, ctx: StrategyContex
       if (!previous || experience === 0) return rows;
       const teacher = await hostLogits(ctx.model, previous, rows.x, rows.n, ctx.rows.inputSize);
       const current = alpha === undefined ? currentDataWeight(experience) : 1;
-      const distilled = previousModelRows(ctx, rows.x, rows.n, teacher, experience, alpha === undefined ? 1 - current : alpha);
+      const distilled = previousModelRows(ctx, rows.x, rows.n, teacher, experience, alpha === undefined ? 1 - current : alpha, false, config.kdReduction as 'sum' | 'mean');
       return concatRows(scaleWeights(rows, current), distilled, ctx.rows.outputs);
     },
     afterExperience() {
