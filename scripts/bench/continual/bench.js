@@ -8,7 +8,7 @@
  * Appends one JSON line per (strategy, scenario, seed) to --out as it goes, and skips the ones
  * already there, so an interrupted run resumes.
  *
- * Usage: node bench.js [--quick] [--seeds N] [--first-seed K] [--backend auto|node|wasm|cpu] [--out FILE] [--only a,b]
+ * Usage: node bench.js [--quick] [--seeds N] [--first-seed K] [--backend auto|node|wasm|cpu] [--out FILE] [--only a,b] [--scenarios task,domain,class]
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -19,7 +19,9 @@ const { benchOptions, finishedKeys } = require('../lib/resumable.js');
 const { quick, seeds, firstSeed, backend, out, only } = benchOptions(process.argv.slice(2), __dirname, 5);
 
 const ITERATIONS = quick ? 30 : 2000;
-const SCENARIOS = ['task', 'domain', 'class'];
+const argv = process.argv.slice(2);
+// --scenarios task,domain,class (default all three)
+const SCENARIOS = argv.includes('--scenarios') ? argv[argv.indexOf('--scenarios') + 1].split(',') : ['task', 'domain', 'class'];
 // param_values.py (a02db26): λ for EWC, λ/γ for online EWC, c for SI, per scenario.
 const EWC_LAMBDA = { task: 1e7, domain: 1e6, class: 1e8 };
 const ONLINE = { task: [1e8, 0.8], domain: [1e8, 0.7], class: [1e9, 0.8] };
