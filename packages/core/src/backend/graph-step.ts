@@ -389,8 +389,7 @@ export class StepCompiler {
 
   /** Fills `trace.structure`: everything a graph built from the trace depends on. */
   private describe(trace: Trace): void {
-    const varOf = new Map<number, tf.Variable>();
-    for (const [v, id] of trace.varsBefore) if (!varOf.has(id)) varOf.set(id, v);
+    const varOf = variablesById(trace);
     const parts: string[] = [`feeds ${trace.feeds.length}`];
     for (const op of trace.ops) {
       parts.push(`${op.name}(${op.inputs.map((id) => this.token(trace, id, varOf)).join(',')})${JSON.stringify(op.attrs)}`);
@@ -405,8 +404,7 @@ export class StepCompiler {
   private compile(trace: Trace): Compiled {
     const pb = proto();
     const binding = this.backend.binding;
-    const varOf = new Map<number, tf.Variable>();
-    for (const [v, id] of trace.varsBefore) if (!varOf.has(id)) varOf.set(id, v);
+    const varOf = variablesById(trace);
 
     const shapeProto = (shape: number[]): Proto => {
       const s = new pb.TensorShape();
@@ -420,6 +418,11 @@ export class StepCompiler {
     const typeAttr = (dtype: number): Proto => {
       const a = new pb.AttrValue();
       a.setType(dtype);
+      return a;
+    };
+    const shapeAttr = (shape: number[]): Proto => {
+      const a = new pb.AttrValue();
+      a.setShape(shapeProto(shape));
       return a;
     };
     const attrProto = (attr: OpAttr): Proto => {
@@ -440,7 +443,7 @@ export class StepCompiler {
       else if (type === binding.TF_ATTR_FLOAT) a.setF(value as number);
       else if (type === binding.TF_ATTR_BOOL) a.setB(value as boolean);
       else if (type === binding.TF_ATTR_TYPE) a.setType(value as number);
-      else if (type === binding.TF_ATTR_SHAPE) a.setShape(shapeProto(value as number[]));
+      else if (type === binding.TF_ATTR_SHAPE) return shapeAttr(value as number[]);
       else throw new Error(`attribute ${attr.name}: type ${type}`);
       return a;
     };
@@ -477,14 +480,12 @@ export class StepCompiler {
       stack.push(...trace.ops[produced[0]].inputs);
     }
 
-    // Shapes and dtypes of the tensors that enter from outside.
-    const metaOf = new Map<number, { shape: number[]; dtype: number }>();
-    for (const op of trace.ops) for (const m of op.outputs) metaOf.set(m.id, m);
+    // Placeholders (the feeds, then each variable read, as first referenced) and constants.
     const inputs: Compiled['inputs'] = [];
     const names = new Map<number, string>();
     const placeholder = (id: number, meta: { shape: number[]; dtype: number }, what: Compiled['inputs'][number]): void => {
       const name = `in${inputs.length}`;
-      node(name, 'Placeholder', [], { dtype: typeAttr(meta.dtype), shape: (() => { const a = new pb.AttrValue(); a.setShape(shapeProto(meta.shape)); return a; })() });
+      node(name, 'Placeholder', [], { dtype: typeAttr(meta.dtype), shape: shapeAttr(meta.shape) });
       inputs.push(what);
       names.set(id, `${name}:0`);
     };
@@ -520,10 +521,8 @@ export class StepCompiler {
     };
     for (const index of [...needed].sort((a, b) => a - b)) {
       const op = trace.ops[index];
-      const attrs: Record<string, Proto> = {};
       const inputNames = op.inputs.map(ref);
-      for (const a of op.attrs) attrs[a.name] = attrProto(a);
-      node(`op${index}`, op.name, inputNames, attrs);
+      node(`op${index}`, op.name, inputNames, Object.fromEntries(op.attrs.map((a) => [a.name, attrProto(a)])));
     }
     const fetches = fetchIds.map(ref);
 
@@ -580,4 +579,11 @@ function dtypeCode(binding: Binding, dtype: tf.DataType): number {
   if (dtype === 'int32') return binding.TF_INT32;
   if (dtype === 'bool') return binding.TF_BOOL;
   throw new Error(`dtype ${dtype} in a compiled step`);
+}
+
+/** Tensor id → the variable that held it before the step (the first, if several shared it). */
+function variablesById(trace: Trace): Map<number, tf.Variable> {
+  const varOf = new Map<number, tf.Variable>();
+  for (const [v, id] of trace.varsBefore) if (!varOf.has(id)) varOf.set(id, v);
+  return varOf;
 }
