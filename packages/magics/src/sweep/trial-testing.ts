@@ -104,7 +104,8 @@ export function startCliWorker(url: string, args: string[] = []): CliWorker {
   });
   let done = false;
   const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': it comes after stderr ended, so `lines` is complete by then.
+    child.once('close', (code, signal) => {
       done = true;
       for (const listener of listeners) listener();
       resolve(signal ?? code ?? -1);
