@@ -105,6 +105,11 @@ export class LanguageClient {
   reset(): Promise<void> {
     return this.rpc.request('reset');
   }
+  /** Loads the types of `modules` (e.g. the magics packages) into the program ahead of use. */
+  preloadTypes(modules: string[]): Promise<void> {
+    return this.rpc.request('preloadTypes', { modules });
+  }
+
   warmUp(): Promise<void> {
     return this.rpc.request('warmUp');
   }

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import ts from 'typescript';
+import { LookupWatch } from './lookup-watch.js';
 
 /** A file in the kernel's own package: bare imports the notebook's folder cannot resolve are retried from here. */
 const KERNEL_FILE = path.resolve(__dirname, '..', '..', '__kernel__.ts').split(path.sep).join('/');
@@ -38,8 +39,16 @@ export class VirtualFileHost implements ts.LanguageServiceHost {
   private cache: { generation: number; options: ts.CompilerOptions; cache: ts.ModuleResolutionCache } | undefined;
   /** Bumped when resolutions may have changed: a virtual file added or removed, or a file where an unresolved import was looked for appeared. */
   private resolutionGeneration = 0;
-  /** For each file with imports that did not resolve (by {@link pathKey}), every path where they were looked for. */
-  private readonly failedLookups = new Map<string, readonly string[]>();
+  /**
+   * For each file with imports that did not resolve (by {@link pathKey}), every path where they
+   * were looked for, watched through their folders: @types/node's undici-types alone import node
+   * built-ins (ambient modules, so "unresolved" here) from 25 files, looked for at ~6,000 places,
+   * and testing each place on every module resolution made a program with tfjs's declarations
+   * take seconds of `stat` calls.
+   */
+  private readonly failedLookups = new Map<string, LookupWatch>();
+  /** All of {@link failedLookups} in one watch, rebuilt when they change. */
+  private allFailedLookups: LookupWatch | undefined;
   private readonly libDir = path.dirname(ts.getDefaultLibFilePath({})).replace(/\\/g, '/');
 
   /**
@@ -88,6 +97,7 @@ export class VirtualFileHost implements ts.LanguageServiceHost {
     this.virtualDirs.clear();
     this.realSnapshots.clear();
     this.failedLookups.clear();
+    this.allFailedLookups = undefined;
     this.invalidateResolutions();
   }
 
@@ -102,11 +112,22 @@ export class VirtualFileHost implements ts.LanguageServiceHost {
    * (A property: TypeScript calls it unbound.)
    */
   readonly hasInvalidatedResolutions = (fileName: string): boolean => {
-    const lookups = this.failedLookups.get(pathKey(fileName));
-    if (!lookups?.some((location) => ts.sys.fileExists(location))) return false;
+    if (!this.failedLookups.get(pathKey(fileName))?.appeared()) return false;
     this.invalidateResolutions();
     return true;
   };
+
+  /** Whether a file appeared at any place where an import of any file was looked for in vain. */
+  private anyFailedLookupAppeared(): boolean {
+    if (!this.allFailedLookups) {
+      const locations = new Set<string>();
+      for (const watch of this.failedLookups.values()) for (const location of watch.locations) locations.add(location);
+      this.allFailedLookups = new LookupWatch(locations, (location) => ts.sys.fileExists(location));
+    }
+    if (!this.allFailedLookups.appeared()) return false;
+    this.invalidateResolutions();
+    return true;
+  }
 
   private addVirtualDir(dir: string): void {
     this.virtualDirs.add(dir);
@@ -223,8 +244,17 @@ export class VirtualFileHost implements ts.LanguageServiceHost {
       failed.push(...((resolved as { failedLookupLocations?: readonly string[] }).failedLookupLocations ?? []));
       return resolved;
     });
-    if (failed.length > 0) this.failedLookups.set(pathKey(containingFile), failed);
-    else this.failedLookups.delete(pathKey(containingFile));
+    const key = pathKey(containingFile);
+    const before = this.failedLookups.get(key);
+    if (failed.length > 0) {
+      if (!before || !sameStrings(before.locations, failed)) {
+        this.failedLookups.set(key, new LookupWatch(failed, (location) => ts.sys.fileExists(location)));
+        this.allFailedLookups = undefined;
+      }
+    } else if (before) {
+      this.failedLookups.delete(key);
+      this.allFailedLookups = undefined;
+    }
     return resolutions;
   }
 
@@ -240,7 +270,7 @@ export class VirtualFileHost implements ts.LanguageServiceHost {
    * it, which keeps checks of a changed cell cheap.
    */
   private resolutionCache(options: ts.CompilerOptions): ts.ModuleResolutionCache {
-    for (const fileName of this.failedLookups.keys()) if (this.hasInvalidatedResolutions(fileName)) break;
+    this.anyFailedLookupAppeared();
     const current = this.cache;
     if (current && current.generation === this.resolutionGeneration && current.options === options) return current.cache;
     const cwd = this.cwd();
@@ -254,4 +284,8 @@ export class VirtualFileHost implements ts.LanguageServiceHost {
     if (this.files.has(fileName) || this.isVirtualDir(path.posix.dirname(fileName))) return fileName;
     return ts.sys.realpath ? ts.sys.realpath(fileName) : fileName;
   }
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
 }

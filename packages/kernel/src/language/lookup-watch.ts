@@ -19,11 +19,12 @@ function folderTime(dir: string): number | undefined {
   }
 }
 
-/** The nearest ancestor of `file` that is an existing folder, with its time. */
-function nearestFolder(file: string): { dir: string; time: number } | undefined {
+/** The nearest ancestor of `file` that is an existing folder, with its time (`times` memoizes folder times). */
+function nearestFolder(file: string, times: Map<string, number | undefined>): { dir: string; time: number } | undefined {
   let dir = path.dirname(file);
   for (;;) {
-    const time = folderTime(dir);
+    if (!times.has(dir)) times.set(dir, folderTime(dir));
+    const time = times.get(dir);
     if (time !== undefined) return { dir, time };
     const parent = path.dirname(dir);
     if (parent === dir) return undefined;
@@ -35,19 +36,30 @@ function nearestFolder(file: string): { dir: string; time: number } | undefined 
 export class LookupWatch {
   private readonly folders = new Map<string, { time: number; locations: string[] }>();
 
+  /** Every watched place, in the order given. */
+  readonly locations: readonly string[];
+
   /** @param locations - where lookups failed; `exists` tests one place (default: the file system). */
   constructor(
     locations: Iterable<string>,
     private readonly exists: (location: string) => boolean,
   ) {
-    for (const location of locations) {
-      const folder = nearestFolder(location);
+    this.locations = [...locations];
+    // Thousands of places share a few folders (every extension tried in every node_modules).
+    const times = new Map<string, number | undefined>();
+    for (const location of this.locations) {
+      const folder = nearestFolder(location, times);
       // No existing ancestor at all: nothing can be watched more cheaply than the place itself.
       const key = folder?.dir ?? location;
       const entry = this.folders.get(key) ?? { time: folder?.time ?? Number.NaN, locations: [] };
       entry.locations.push(location);
       this.folders.set(key, entry);
     }
+  }
+
+  /** How many folders are watched (each {@link appeared} call stats each once). */
+  get folderCount(): number {
+    return this.folders.size;
   }
 
   /** Some watched place exists now. */

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import ts from 'typescript';
 import { analyzeCell, exportedCellText } from './declarations.js';
 import { formatDiagnostics, NotebookLanguageService, VIRTUAL_DIR, type CellDiagnostic } from './service.js';
 
@@ -405,4 +406,64 @@ test('bare imports the notebook folder cannot resolve fall back to the kernel ow
   assert.deepEqual(codes(diagnostics), []);
   const missing = service.check('import nothing from "no-such-package-hyperlab";');
   assert.deepEqual(codes(missing), [2307]);
+});
+
+describe('types loaded ahead of use', () => {
+  /** Paths `ts.sys[method]` was called with while `body` ran. */
+  function calls<T>(method: 'readFile' | 'fileExists', body: () => T): { paths: string[]; value: T } {
+    const original = ts.sys[method] as (p: string, ...rest: unknown[]) => unknown;
+    const paths: string[] = [];
+    (ts.sys as unknown as Record<string, unknown>)[method] = (p: string, ...rest: unknown[]) => {
+      paths.push(p);
+      return original.call(ts.sys, p, ...rest);
+    };
+    try {
+      return { paths, value: body() };
+    } finally {
+      (ts.sys as unknown as Record<string, unknown>)[method] = original;
+    }
+  }
+
+  function packageDir(): string {
+    const dir = tempDir();
+    const pkg = path.join(dir, 'node_modules', 'preload-pkg');
+    fs.mkdirSync(pkg, { recursive: true });
+    fs.writeFileSync(path.join(pkg, 'package.json'), '{ "name": "preload-pkg", "version": "1.0.0", "types": "index.d.ts" }');
+    fs.writeFileSync(path.join(pkg, 'index.d.ts'), 'export * from "./run";\n');
+    fs.writeFileSync(path.join(pkg, 'run.d.ts'), 'export interface Run { name: string; metrics: Record<string, number> }\n');
+    return dir;
+  }
+
+  test('preloadTypes reads a package\'s declarations before a global of its type is declared; no name leaks into cells', () => {
+    const dir = packageDir();
+    const service = createService(dir);
+    service.warmUp();
+    const preload = calls('readFile', () => service.preloadTypes(['preload-pkg', 'no-such-package-hyperlab']));
+    assert.ok(preload.paths.some((p) => p.endsWith('/preload-pkg/run.d.ts')), preload.paths.join('\n'));
+    const later = calls('readFile', () => {
+      service.declareGlobal('base', 'import("preload-pkg").Run');
+      return service.check('const accuracy: number = base.metrics.accuracy;\nbase.name.toUpperCase();');
+    });
+    assert.deepEqual(later.value, []);
+    assert.deepEqual(later.paths.filter((p) => p.includes('preload-pkg')), [], 'nothing of the package is read again');
+    assert.deepEqual(codes(service.check('base.nosuch;')), [2339]);
+    // The preload file's bindings are not globals, and a package that does not resolve is no cell's error.
+    assert.deepEqual(codes(service.check('__preload0;')), [2304]);
+    assert.deepEqual(service.check('const one = 1;'), []);
+  });
+
+  test("a new program does not test every place an unresolved import was looked for (@types/node's built-in imports)", () => {
+    const service = createService(tempDir());
+    service.warmUp();
+    service.declareGlobal('first', 'number');
+    service.check('first;');
+    const probes = calls('fileExists', () => {
+      service.declareGlobal('second', 'string');
+      return service.check('second.toUpperCase();');
+    });
+    assert.deepEqual(probes.value, []);
+    // undici-types import node's built-ins from 25 files, looked for in vain at ~6,000 places; they
+    // used to be tested on each module resolution (12,000 calls for this check).
+    assert.ok(probes.paths.length < 200, `${probes.paths.length} fileExists calls`);
+  });
 });

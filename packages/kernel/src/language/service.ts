@@ -48,6 +48,8 @@ export const VIRTUAL_DIR = '__hyperlab__';
 const CURRENT_CELL = 'current_cell.ts';
 const GLOBALS = 'globals.d.ts';
 const DECLARED_GLOBALS = 'declared-globals.d.ts';
+/** Type-only imports of the modules whose types are loaded ahead of use ({@link NotebookLanguageService.preloadTypes}). */
+const PRELOAD = 'preload.d.ts';
 const EXPORT = 'export ';
 
 /** Completions get a `signature` only while this budget (ms) lasts, and for at most this many items. */
@@ -120,6 +122,7 @@ export class NotebookLanguageService {
   private readonly kernelTypeRoots: string[];
   private readonly globalsDts: string;
   private readonly globalDeclarations = new Map<string, string>();
+  private preloadModules: string[] = [];
   private readonly history = new Map<number, HistoryCell>();
   private readonly names = new Map<string, NameEntry>();
   private readonly host: VirtualFileHost;
@@ -140,7 +143,7 @@ export class NotebookLanguageService {
     this.kernelTypeRoots = [...options.kernelTypeRoots];
     this.globalsDts = options.globalsDts;
     this.host = new VirtualFileHost(
-      () => [this.path(GLOBALS), this.path(DECLARED_GLOBALS), this.path(CURRENT_CELL)],
+      () => [this.path(GLOBALS), this.path(DECLARED_GLOBALS), this.path(PRELOAD), this.path(CURRENT_CELL)],
       () => this.compilerOptions,
       () => this.cwd,
     );
@@ -364,6 +367,20 @@ export class NotebookLanguageService {
   }
 
   /**
+   * Loads the declarations of `modules` into the program ahead of use: a magic's result is
+   * declared as `import("@hyperlab/magics").AdapterRun`, and the first check that sees such a
+   * global would otherwise parse and bind some 600 declaration files (tfjs, the core) while the
+   * user waits for the cell (2–3 s, more under load). The kernel calls this once warm, while idle.
+   * A module file with type-only imports: it adds no global names, and its diagnostics are never
+   * reported (only the cell's are). Then builds the program (a check of the empty cell).
+   */
+  preloadTypes(modules: string[]): void {
+    this.preloadModules = [...new Set(modules)];
+    this.writePreload();
+    this.check('');
+  }
+
+  /**
    * Checks the empty cell so that the lib files are loaded, the program of the current history is
    * built and a cell that declares nothing already known can be checked speculatively.
    */
@@ -390,8 +407,14 @@ export class NotebookLanguageService {
   private writeAllFiles(): void {
     this.host.setFile(this.path(GLOBALS), this.globalsDts);
     this.writeDeclaredGlobals();
+    this.writePreload();
     this.host.setFile(this.path(CURRENT_CELL), '\nexport {};\n');
     for (const [count, cell] of this.history) this.host.setFile(this.cellPath(count), cell.text, cell.codeEnd);
+  }
+
+  private writePreload(): void {
+    const lines = this.preloadModules.map((module, i) => `import type * as __preload${i} from ${JSON.stringify(module)};`);
+    this.host.setFile(this.path(PRELOAD), [...lines, 'export {};', ''].join('\n'));
   }
 
   private writeDeclaredGlobals(): void {

@@ -74,7 +74,12 @@ const methods: Record<string, (params: never) => unknown> = {
   complete: ({ code, cursor }: { code: string; cursor: number }) => language().complete(code, cursor),
   inspect: ({ code, cursor, detailLevel }: { code: string; cursor: number; detailLevel: 0 | 1 }) => language().inspect(code, cursor, detailLevel),
   isComplete: ({ code }: { code: string }) => language().isComplete(code),
-  declareGlobal: ({ name, type }: { name: string; type: string }) => language().declareGlobal(name, type),
+  declareGlobal: ({ name, type }: { name: string; type: string }) => {
+    language().declareGlobal(name, type);
+    // A new global is a new program: build it now rather than when the next cell is checked.
+    warmAfterCommit();
+  },
+  preloadTypes: ({ modules }: { modules: string[] }) => language().preloadTypes(modules),
   declaredNames: () => language().declaredNames(),
   configErrors: () => language().configErrors(),
   setCwd: ({ dir }: { dir: string }) => language().setCwd(dir),

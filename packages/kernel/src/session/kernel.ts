@@ -73,6 +73,8 @@ export class Kernel {
   private readonly executor = new Executor();
   private readonly language: LanguageClient;
   private readonly compiler: CompilerClient;
+  /** The types of the magics packages were requested ({@link preloadMagicTypes}). */
+  private typesPreloaded = false;
   /** The language service has finished warming up (or failed to): checks no longer wait for it. */
   private languageWarm = false;
   private readonly tracebacks = new TracebackMapper();
@@ -326,6 +328,7 @@ export class Kernel {
     }
     if (parsed.kind === 'cell-magic') {
       if (this.interruptPending) return INTERRUPTED_BEFORE_START;
+      this.preloadMagicTypes();
       const done = await this.executor.run({ type: 'cell-magic', name: parsed.name, args: parsed.args, body: parsed.body, bodyLine: parsed.bodyLine, silent, executionCount: count });
       return this.finish(done, message, count, silent);
     }
@@ -371,6 +374,24 @@ export class Kernel {
     if (!checkWaits) return { ...(await this.finish(done, message, count, silent)), lateDiagnostics: checking };
     await this.publishDiagnostics(message, await checking, silent);
     return this.finish(done, message, count, silent);
+  }
+
+  /**
+   * The first cell magic loads the types of the default magics packages into the language
+   * service, on its own thread while the magic runs: an experiment magic declares its result as a
+   * global of such a type (`import("@hyperlab/magics").AdapterRun`), and the next cell's check
+   * would otherwise load ~600 declaration files (tfjs, the core) while the user waits, 2–3 s idle
+   * and more under load. Sessions without cell magics never pay for it. `HYPERLAB_PRELOAD_TYPES=0`
+   * turns it off.
+   */
+  private preloadMagicTypes(): void {
+    if (this.typesPreloaded || process.env.HYPERLAB_PRELOAD_TYPES === '0') return;
+    this.typesPreloaded = true;
+    const modules = this.executor.extensions.filter((extension) => extension.ok).map((extension) => extension.name);
+    if (!modules.length) return;
+    void this.language.preloadTypes(modules).catch((error: Error) => {
+      if (!this.shuttingDown) this.log('warn', `preloading the types of ${modules.join(', ')} failed: ${error.message}`);
+    });
   }
 
   private async finish(done: DoneMessage, message: Message, count: number, silent: boolean): Promise<CellOutcome> {
