@@ -5,6 +5,7 @@ import { disposeParams, trainableVariables } from '../../params/params.js';
 import { smallModel, strategyContext, tinySplitMnist } from '../test-fixtures.js';
 import { validateStrategyConfig } from '../strategy-config.js';
 import { lwfStrategy } from './lwf.js';
+import { concatRows, scaleWeights, toBatch } from '../rows.js';
 
 testOnBackends('LwF: the soft targets come from the frozen previous model; changing the live model does not change them', async () => {
   const bench = tinySplitMnist(20, 10);
@@ -15,7 +16,7 @@ testOnBackends('LwF: the soft targets come from the frozen previous model; chang
   assert.equal((await s.onBatch!(rows(), 0)).teacher, undefined, 'nothing to distil on the first experience');
   s.afterExperience!(0);
   const first = await s.onBatch!(rows(), 1);
-  assert.equal(first.n, 16, 'the batch plus its distillation rows (class scenario: one group)');
+  assert.equal(first.n, 8, 'class scenario: one group over the batch\'s own units, so the distillation rides on its rows');
   for (const v of trainableVariables(params)) v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.5, 'float32', 9)));
   const second = await s.onBatch!(rows(), 1);
   assert.deepEqual(Array.from(second.teacher!), Array.from(first.teacher!));
@@ -24,8 +25,8 @@ testOnBackends('LwF: the soft targets come from the frozen previous model; chang
   const kd = Array.from(first.kdWeight).reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(ce - 0.5) < 1e-6 && Math.abs(kd - 0.5) < 1e-6, `${ce} / ${kd}`);
   // Class scenario: the teacher's units are the 2 seen before, the student's all 4 seen now.
-  assert.equal(first.kdHi[8], 2);
-  assert.equal(first.hi[8], 4);
+  assert.equal(first.kdHi[0], 2);
+  assert.equal(first.hi[0], 4);
   s.dispose();
   disposeParams(params);
 });
@@ -42,13 +43,55 @@ testOnBackends("LwF kdReduction 'mean': each distillation row's weight is divide
     mean.afterExperience!(0);
     const a = await sum.onBatch!(rows(), 1);
     const b = await mean.onBatch!(rows(), 1);
-    const units = a.hi[8] - a.lo[8]; // class: the 4 classes seen so far; domain: the 2 shared units
+    const units = a.hi[0] - a.lo[0]; // class: the 4 classes seen so far; domain: the 2 shared units
     assert.equal(units, scenario === 'class' ? 4 : 2);
-    for (let k = 8; k < 16; k++) assert.equal(b.kdWeight[k], Math.fround(a.kdWeight[k] / units), `${scenario} row ${k}`);
+    for (let k = 0; k < 8; k++) assert.equal(b.kdWeight[k], Math.fround(a.kdWeight[k] / units), `${scenario} row ${k}`);
     assert.deepEqual(Array.from(b.ceWeight), Array.from(a.ceWeight));
     assert.throws(() => validateStrategyConfig({ name: 'lwf', kdReduction: 'max' }), /kdReduction/);
     sum.dispose();
     mean.dispose();
+    disposeParams(params);
+  }
+});
+
+testOnBackends('LwF: distillation on the batch\'s own rows gives the loss and gradients of separate rows (domain and class); Task-IL keeps a group per earlier head', async () => {
+  const bench = tinySplitMnist(20, 10);
+  for (const scenario of ['domain', 'class', 'task'] as const) {
+    const { model, params } = smallModel(bench, scenario);
+    const ctx = strategyContext(bench, scenario, model, params);
+    const s = lwfStrategy(validateStrategyConfig({ name: 'lwf' }), ctx);
+    s.afterExperience!(0);
+    s.afterExperience!(1);
+    const rows = () => ctx.rows.fromPool(ctx.rows.experiencePool(2), Int32Array.from({ length: 8 }, (_, i) => i), 2);
+    const merged = await s.onBatch!(rows(), 2);
+    if (scenario === 'task') {
+      assert.equal(merged.n, 8 * 3, 'task: the batch, then one group per earlier task (2)');
+    } else {
+      assert.equal(merged.n, 8, `${scenario}: one row per example`);
+      assert.ok(merged.kdWeight.every((w) => w > 0) && merged.ceWeight.every((w) => w > 0));
+      // The same terms as separate rows: the batch with its cross-entropy (weight 1/3 at t = 3), then
+      // the batch again with only the distillation.
+      const outputs = ctx.rows.outputs;
+      const ceRows = scaleWeights(rows(), 1 / 3);
+      const kdRows = rows();
+      kdRows.target.fill(-1);
+      kdRows.ceWeight.fill(0);
+      kdRows.kdWeight.set(merged.kdWeight);
+      kdRows.kdHi.set(merged.kdHi);
+      kdRows.teacher = Float32Array.from(merged.teacher!);
+      const lossOf = (r: typeof merged) => {
+        const batch = toBatch(r, ctx.rows.inputSize, outputs);
+        const { value, grads } = tf.variableGrads(() => ctx.loss(model.apply(params, batch.x, { training: true }), batch.y), trainableVariables(params));
+        const out = { value: value.dataSync()[0], grads: Object.values(grads).map((g) => Array.from(g.dataSync())) };
+        tf.dispose([value, ...Object.values(grads), batch.x, batch.y]);
+        return out;
+      };
+      const a = lossOf(merged);
+      const b = lossOf(concatRows(ceRows, kdRows, outputs));
+      assert.ok(a.value > 0 && Math.abs(a.value - b.value) < 1e-5 * b.value, `${scenario}: ${a.value} vs ${b.value}`);
+      a.grads.forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - b.grads[i][j]) < 1e-6 + 1e-4 * Math.abs(b.grads[i][j]), `${scenario} grad ${i}[${j}]: ${v} vs ${b.grads[i][j]}`)));
+    }
+    s.dispose();
     disposeParams(params);
   }
 });

@@ -9,11 +9,13 @@
  * scenario runs over all classes seen so far, the teacher's zero-padded).
  *
  * Weighting: without `alpha`, van de Ven's 1/t for the current loss and 1 − 1/t for the
- * distillation (t = experiences so far); with `alpha`, Avalanche's CE + alpha·KD.
+ * distillation (t = experiences so far); with `alpha`, Avalanche's CE + alpha·KD. In the domain
+ * and class scenarios both terms ride on the batch's own rows (`withDistillation`); in the task
+ * scenario the batch is repeated once per earlier task's head.
  */
 import { disposeParams, type Params } from '../../params/params.js';
 import type { Strategy, StrategyContext } from '../strategy.js';
-import { concatRows, scaleWeights } from '../rows.js';
+import { scaleWeights, withDistillation } from '../rows.js';
 import { hostLogits } from '../evaluation.js';
 import { snapshotParams } from './param-snapshot.js';
 import { currentDataWeight, previousModelRows } from './distillation.js';
@@ -39,7 +41,9 @@ export function lwfStrategy(config: Record<string, unknown>, ctx: StrategyContex
       const teacher = await hostLogits(ctx.model, previous, rows.x, rows.n, ctx.rows.inputSize);
       const current = alpha === undefined ? currentDataWeight(experience) : 1;
       const distilled = previousModelRows(ctx, rows.x, rows.n, teacher, experience, alpha === undefined ? 1 - current : alpha, false, config.kdReduction as 'sum' | 'mean');
-      return concatRows(scaleWeights(rows, current), distilled, ctx.rows.outputs);
+      // Domain- and Class-IL: one group over the batch's own units, so each row carries both terms
+      // (one forward pass of the batch, not two); Task-IL: a group per earlier task's head.
+      return withDistillation(scaleWeights(rows, current), distilled, ctx.rows.outputs);
     },
     afterExperience() {
       if (previous) disposeParams(previous);
