@@ -9,6 +9,12 @@
  * T² · Σ −softmax(teacher/T)·log softmax(student/T), the teacher's softmax over `[lo, kdHi)`
  * (its previously active units; zero beyond) and the student's over `[lo, hi)`. The T² factor
  * keeps the gradient scale independent of T (van de Ven; Avalanche's LwF omits it).
+ *
+ * With `kdGroup` g (the task scenario, where experience t owns units `[t·g, (t+1)·g)`), KD_r is
+ * instead the sum over the groups of g units inside `[kdLo, kdHi)` of the KD above with both
+ * softmaxes over the group alone: one row distils every earlier task's head from one forward pass,
+ * as the same row repeated per head with that head's `[lo, hi)` would (van de Ven's code, too,
+ * scores the replayed batch once and slices each head from it). Its cross-entropy is unchanged.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LossFn } from '../train/losses.js';
@@ -26,9 +32,28 @@ function masked(logits: tf.Tensor, mask: tf.Tensor): tf.Tensor {
   return tf.add(logits, tf.mul(tf.sub(1, mask), MASKED));
 }
 
-/** The loss described in the file comment, for `outputs` units and distillation temperature `temperature`. */
-export function continualLoss(outputs: number, temperature = 2): LossFn {
+/** Distillation summed over groups of `g` units inside `[kdLo, kdHi)` (see the file comment): `[n]`. */
+function groupedKd(output: tf.Tensor, teacher: tf.Tensor, kdLo: tf.Tensor, kdHi: tf.Tensor, outputs: number, g: number, temperature: number): tf.Tensor {
+  const n = output.shape[0];
+  const groups = outputs / g;
+  const starts = tf.reshape(tf.range(0, outputs, g, 'float32'), [1, groups]);
+  // Group j is distilled when it lies inside [kdLo, kdHi).
+  const active = tf.cast(tf.logicalAnd(tf.greaterEqual(starts, kdLo), tf.lessEqual(tf.add(starts, g), kdHi)), 'float32');
+  const student = tf.logSoftmax(tf.reshape(tf.div(output, temperature), [n, groups, g]));
+  const target = tf.softmax(tf.reshape(tf.div(teacher, temperature), [n, groups, g]));
+  const perGroup = tf.neg(tf.sum(tf.mul(target, student), 2));
+  return tf.mul(tf.sum(tf.mul(perGroup, active), 1), temperature * temperature);
+}
+
+/**
+ * The loss described in the file comment, for `outputs` units and distillation temperature
+ * `temperature`; with `kdGroup`, distillation by groups of that many units.
+ */
+export function continualLoss(outputs: number, temperature = 2, kdGroup?: number): LossFn {
   if (!(temperature > 0)) throw new Error(`continualLoss: temperature must be > 0, got ${temperature}`);
+  if (kdGroup !== undefined && !(Number.isInteger(kdGroup) && kdGroup > 0 && outputs % kdGroup === 0)) {
+    throw new Error(`continualLoss: kdGroup must be a whole divisor of the ${outputs} outputs, got ${kdGroup}`);
+  }
   return (output, y) =>
     tf.tidy(() => {
       const n = output.shape[0];
@@ -49,6 +74,10 @@ export function continualLoss(outputs: number, temperature = 2): LossFn {
       const kdWeights = col(4);
       if (!kdWeights.dataSync().some((w) => w !== 0)) return ceLoss as tf.Scalar;
       const teacher = tf.slice(y, [0, Y_COLUMNS], [n, outputs]);
+      if (kdGroup !== undefined) {
+        const kdLoss = tf.sum(tf.mul(tf.reshape(kdWeights, [n]), groupedKd(output, teacher, col(6), col(5), outputs, kdGroup, temperature)));
+        return tf.add(ceLoss, kdLoss) as tf.Scalar;
+      }
       const teacherProbs = tf.softmax(masked(tf.div(teacher, temperature), unitMask(units, lo, col(5))));
       const kd = tf.mul(tf.neg(tf.sum(tf.mul(teacherProbs, tf.logSoftmax(tf.div(student, temperature))), 1)), temperature * temperature);
       const kdLoss = tf.sum(tf.mul(tf.reshape(kdWeights, [n]), kd));

@@ -7,8 +7,9 @@
  * {@link continualLoss} (in `continual-loss.ts`) reads.
  *
  * `y` columns: 0 target unit (−1: none), 1 lo, 2 hi (active units `[lo, hi)`), 3 cross-entropy
- * weight, 4 distillation weight, 5 the teacher's last active unit + 1, then the teacher's logits
- * (one per output unit). The loss is `Σ_rows ceWeight·CE + kdWeight·KD` — weights, not a mean, so
+ * weight, 4 distillation weight, 5 the teacher's last active unit + 1, 6 the first distilled unit
+ * (read only by a loss with distillation groups, see `continual-loss.ts`), then the teacher's
+ * logits (one per output unit). The loss is `Σ_rows ceWeight·CE + kdWeight·KD` — weights, not a mean, so
  * a strategy can weigh current and replayed data as van de Ven & Tolias do (1/t and 1 − 1/t).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,7 +19,7 @@ import { evalRange, unitTable, type Scenario, type UnitRange } from './scenario.
 import { readFeatures } from './pixel-map-dataset.js';
 
 /** Leading columns of `y` before the teacher logits. */
-export const Y_COLUMNS = 6;
+export const Y_COLUMNS = 7;
 
 /** A set of training examples by reference: experience and index in its training set. */
 export interface SamplePool {
@@ -46,6 +47,8 @@ export interface RowBatch {
   kdWeight: Float32Array;
   /** One past the teacher's last active unit per row (the teacher's softmax runs over `[lo, kdHi)`). */
   kdHi: Int32Array;
+  /** First distilled unit per row, for a loss with distillation groups (which distils `[kdLo, kdHi)` group by group). */
+  kdLo: Int32Array;
   /** Teacher logits, `n × outputs`, when some row distils. */
   teacher?: Float32Array;
   /** The experience each row comes from (−1: generated). */
@@ -105,6 +108,7 @@ export class RowFactory {
       rows.lo[k] = lo;
       rows.hi[k] = hi;
       rows.kdHi[k] = hi;
+      rows.kdLo[k] = lo;
       rows.ceWeight[k] = totalWeight / n;
       rows.experience[k] = e;
     }
@@ -123,6 +127,7 @@ export function emptyRows(n: number, inputSize: number): RowBatch {
     ceWeight: new Float32Array(n),
     kdWeight: new Float32Array(n),
     kdHi: new Int32Array(n),
+    kdLo: new Int32Array(n),
     experience: new Int32Array(n).fill(-1),
   };
 }
@@ -144,6 +149,7 @@ export function concatRows(a: RowBatch, b: RowBatch, outputs: number): RowBatch 
     ceWeight: join(a.ceWeight, b.ceWeight),
     kdWeight: join(a.kdWeight, b.kdWeight),
     kdHi: join(a.kdHi, b.kdHi),
+    kdLo: join(a.kdLo, b.kdLo),
     experience: join(a.experience, b.experience),
   };
   if (a.teacher || b.teacher) rows.teacher = join(a.teacher ?? new Float32Array(a.n * outputs), b.teacher ?? new Float32Array(b.n * outputs));
@@ -168,6 +174,7 @@ export function withDistillation(rows: RowBatch, distilled: RowBatch, outputs: n
   if (!same) return concatRows(rows, distilled, outputs);
   rows.kdWeight.set(distilled.kdWeight);
   rows.kdHi.set(distilled.kdHi);
+  rows.kdLo.set(distilled.kdLo);
   rows.teacher = distilled.teacher;
   return rows;
 }
@@ -193,6 +200,7 @@ export function toBatch(rows: RowBatch, inputSize: number, outputs: number): Bat
     y[o + 3] = rows.ceWeight[k];
     y[o + 4] = rows.kdWeight[k];
     y[o + 5] = rows.kdHi[k];
+    y[o + 6] = rows.kdLo[k];
     if (rows.teacher) y.set(rows.teacher.subarray(k * outputs, (k + 1) * outputs), o + Y_COLUMNS);
   }
   return { x: tf.tensor2d(rows.x, [rows.n, inputSize]), y: tf.tensor2d(y, [rows.n, width]), indices: rows.experience };

@@ -176,7 +176,7 @@ export async function runContinual(options: RunContinualOptions): Promise<Contin
       const result = await train({
         model: trainee.model,
         params: trainee.params,
-        loss,
+        loss: strategy.trainLoss ?? loss,
         data: async function* () {
           for (const p of positions) {
             const batch = rows.fromPool(pool, p, i);

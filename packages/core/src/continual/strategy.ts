@@ -63,6 +63,8 @@ export interface Strategy {
   readonly trainee?: { model: Module; params: Params };
   /** Joint training: one training phase on every experience at once; the matrix repeats its one row. */
   readonly joint?: boolean;
+  /** The training loss, when the strategy's rows need another than `StrategyContext.loss` (LwF's grouped distillation in the task scenario). */
+  readonly trainLoss?: LossFn;
   /** Called before experience i is trained. */
   beforeExperience?(experience: number): Promise<void> | void;
   /** The examples experience i trains on (default: its own training set). */

@@ -41,6 +41,7 @@ export function previousModelRows(ctx: StrategyContext, x: Float32Array, n: numb
       group.lo[k] = lo;
       group.hi[k] = hi;
       group.kdHi[k] = teacherHi;
+      group.kdLo[k] = lo;
       if (hard) {
         let best = lo;
         for (let u = lo + 1; u < teacherHi; u++) if (teacher[k * outputs + u] > teacher[k * outputs + best]) best = u;

@@ -82,6 +82,7 @@ export function hnetStrategy(config: Record<string, unknown>, ctx: StrategyConte
           rows.lo[k] = lo;
           rows.hi[k] = hi;
           rows.kdHi[k] = hi;
+          rows.kdLo[k] = lo;
         }
       }
       return rows;

@@ -6,6 +6,7 @@ import { smallModel, strategyContext, tinySplitMnist } from '../test-fixtures.js
 import { validateStrategyConfig } from '../strategy-config.js';
 import { lwfStrategy } from './lwf.js';
 import { concatRows, scaleWeights, toBatch } from '../rows.js';
+import { previousModelRows } from './distillation.js';
 
 testOnBackends('LwF: the soft targets come from the frozen previous model; changing the live model does not change them', async () => {
   const bench = tinySplitMnist(20, 10);
@@ -54,44 +55,40 @@ testOnBackends("LwF kdReduction 'mean': each distillation row's weight is divide
   }
 });
 
-testOnBackends('LwF: distillation on the batch\'s own rows gives the loss and gradients of separate rows (domain and class); Task-IL keeps a group per earlier head', async () => {
+testOnBackends('LwF: distillation on the batch\'s own rows gives the loss and gradients of separate rows, one group per earlier head (every scenario, both reductions)', async () => {
   const bench = tinySplitMnist(20, 10);
   for (const scenario of ['domain', 'class', 'task'] as const) {
-    const { model, params } = smallModel(bench, scenario);
-    const ctx = strategyContext(bench, scenario, model, params);
-    const s = lwfStrategy(validateStrategyConfig({ name: 'lwf' }), ctx);
-    s.afterExperience!(0);
-    s.afterExperience!(1);
-    const rows = () => ctx.rows.fromPool(ctx.rows.experiencePool(2), Int32Array.from({ length: 8 }, (_, i) => i), 2);
-    const merged = await s.onBatch!(rows(), 2);
-    if (scenario === 'task') {
-      assert.equal(merged.n, 8 * 3, 'task: the batch, then one group per earlier task (2)');
-    } else {
+    for (const kdReduction of ['sum', 'mean'] as const) {
+      const { model, params } = smallModel(bench, scenario);
+      const ctx = strategyContext(bench, scenario, model, params);
+      const s = lwfStrategy(validateStrategyConfig({ name: 'lwf', kdReduction }), ctx);
+      assert.equal(s.trainLoss !== undefined, scenario === 'task', 'only the task scenario needs the grouped loss');
+      s.afterExperience!(0);
+      s.afterExperience!(1);
+      const rows = () => ctx.rows.fromPool(ctx.rows.experiencePool(2), Int32Array.from({ length: 8 }, (_, i) => i), 2);
+      const merged = await s.onBatch!(rows(), 2);
       assert.equal(merged.n, 8, `${scenario}: one row per example`);
       assert.ok(merged.kdWeight.every((w) => w > 0) && merged.ceWeight.every((w) => w > 0));
-      // The same terms as separate rows: the batch with its cross-entropy (weight 1/3 at t = 3), then
-      // the batch again with only the distillation.
+      // The reference form: the batch with its cross-entropy (weight 1/3 at t = 3), then the
+      // distillation rows as previousModelRows makes them (task: the batch once per earlier head).
       const outputs = ctx.rows.outputs;
-      const ceRows = scaleWeights(rows(), 1 / 3);
-      const kdRows = rows();
-      kdRows.target.fill(-1);
-      kdRows.ceWeight.fill(0);
-      kdRows.kdWeight.set(merged.kdWeight);
-      kdRows.kdHi.set(merged.kdHi);
-      kdRows.teacher = Float32Array.from(merged.teacher!);
-      const lossOf = (r: typeof merged) => {
+      const plain = rows();
+      const reference = concatRows(scaleWeights(rows(), 1 / 3), previousModelRows(ctx, plain.x, plain.n, merged.teacher!, 2, 2 / 3, false, kdReduction), outputs);
+      assert.equal(reference.n, scenario === 'task' ? 8 * 3 : 16);
+      const lossOf = (r: typeof merged, loss: typeof ctx.loss) => {
         const batch = toBatch(r, ctx.rows.inputSize, outputs);
-        const { value, grads } = tf.variableGrads(() => ctx.loss(model.apply(params, batch.x, { training: true }), batch.y), trainableVariables(params));
+        const { value, grads } = tf.variableGrads(() => loss(model.apply(params, batch.x, { training: true }), batch.y), trainableVariables(params));
         const out = { value: value.dataSync()[0], grads: Object.values(grads).map((g) => Array.from(g.dataSync())) };
         tf.dispose([value, ...Object.values(grads), batch.x, batch.y]);
         return out;
       };
-      const a = lossOf(merged);
-      const b = lossOf(concatRows(ceRows, kdRows, outputs));
-      assert.ok(a.value > 0 && Math.abs(a.value - b.value) < 1e-5 * b.value, `${scenario}: ${a.value} vs ${b.value}`);
-      a.grads.forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - b.grads[i][j]) < 1e-6 + 1e-4 * Math.abs(b.grads[i][j]), `${scenario} grad ${i}[${j}]: ${v} vs ${b.grads[i][j]}`)));
+      const a = lossOf(merged, s.trainLoss ?? ctx.loss);
+      const b = lossOf(reference, ctx.loss);
+      const label = `${scenario}/${kdReduction}`;
+      assert.ok(a.value > 0 && Math.abs(a.value - b.value) < 1e-5 * b.value, `${label}: ${a.value} vs ${b.value}`);
+      a.grads.forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - b.grads[i][j]) < 1e-6 + 1e-4 * Math.abs(b.grads[i][j]), `${label} grad ${i}[${j}]: ${v} vs ${b.grads[i][j]}`)));
+      s.dispose();
+      disposeParams(params);
     }
-    s.dispose();
-    disposeParams(params);
   }
 });
