@@ -156,29 +156,6 @@ export function concatRows(a: RowBatch, b: RowBatch, outputs: number): RowBatch 
   return rows;
 }
 
-/**
- * The distillation of `distilled` laid onto the rows of `rows` when both are the same examples
- * over the same units (`x`, `lo`, `hi` equal row by row, and `rows` distilling nothing yet): one
- * row then carries `ceWeight·CE + kdWeight·KD`, the loss of the two rows in one forward pass.
- * Otherwise (Task-IL's one group per earlier task, other inputs) the rows are concatenated.
- */
-export function withDistillation(rows: RowBatch, distilled: RowBatch, outputs: number): RowBatch {
-  const same =
-    distilled.n === rows.n &&
-    distilled.teacher !== undefined &&
-    rows.teacher === undefined &&
-    rows.kdWeight.every((w) => w === 0) &&
-    distilled.ceWeight.every((w) => w === 0) &&
-    distilled.lo.every((lo, k) => lo === rows.lo[k] && distilled.hi[k] === rows.hi[k]) &&
-    distilled.x.every((v, i) => v === rows.x[i]);
-  if (!same) return concatRows(rows, distilled, outputs);
-  rows.kdWeight.set(distilled.kdWeight);
-  rows.kdHi.set(distilled.kdHi);
-  rows.kdLo.set(distilled.kdLo);
-  rows.teacher = distilled.teacher;
-  return rows;
-}
-
 /** Multiplies every weight (cross-entropy and distillation) of `rows` by `factor`, in place. */
 export function scaleWeights(rows: RowBatch, factor: number): RowBatch {
   for (let k = 0; k < rows.n; k++) {

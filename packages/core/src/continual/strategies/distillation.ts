@@ -58,3 +58,59 @@ export function previousModelRows(ctx: StrategyContext, x: Float32Array, n: numb
   }
   return out!;
 }
+
+/**
+ * The width g of every head when experience t owns exactly units `[t·g, (t+1)·g)` (Split MNIST's
+ * task scenario), so that a loss with `kdGroup` g can distil the heads as groups; else undefined.
+ */
+export function equalHeadWidth(ctx: StrategyContext): number | undefined {
+  const T = ctx.benchmark.experiences.length;
+  const g = ctx.rows.range(0, 0).hi - ctx.rows.range(0, 0).lo;
+  if (!(g > 0) || ctx.rows.outputs !== T * g) return undefined;
+  for (let t = 0; t < T; t++) {
+    const { lo, hi } = ctx.rows.range(t, t);
+    if (lo !== t * g || hi !== (t + 1) * g) return undefined;
+  }
+  return g;
+}
+
+/**
+ * The distillation {@link previousModelRows} would add as rows, put on `rows` themselves (the
+ * batch `teacher` scored, distilling nothing yet): each row then carries `ceWeight·CE +
+ * kdWeight·KD`, one forward pass instead of two. Domain and class scenarios: the one group's units,
+ * which are the batch's own. Task scenario: needs `headWidth` (from {@link equalHeadWidth}), and the
+ * training loss must be `continualLoss(…, headWidth)`, which distils `[kdLo, kdHi)` head by head;
+ * every earlier head gets an equal share, as one group per head would.
+ */
+export function distillOnRows(ctx: StrategyContext, rows: RowBatch, teacher: Float32Array, experience: number, weight: number, kdReduction: 'sum' | 'mean' = 'sum', headWidth?: number): RowBatch {
+  const { rows: factory, scenario } = ctx;
+  const n = rows.n;
+  let kdLo: number;
+  let kdHi: number;
+  let share: number;
+  let units: number;
+  if (scenario === 'task') {
+    if (headWidth === undefined) throw new Error('distillOnRows: the task scenario needs the heads\' width (equalHeadWidth)');
+    kdLo = factory.range(0, experience).lo;
+    kdHi = factory.range(experience - 1, experience).hi;
+    share = weight / (experience * n);
+    units = headWidth;
+  } else {
+    const { lo, hi } = factory.range(experience - 1, experience);
+    for (let k = 0; k < n; k++) {
+      if (rows.lo[k] !== lo || rows.hi[k] !== hi) throw new Error(`distillOnRows: row ${k} trains units [${rows.lo[k]}, ${rows.hi[k]}), the distillation needs [${lo}, ${hi})`);
+    }
+    kdLo = lo;
+    kdHi = scenario === 'class' ? factory.range(experience - 1, experience - 1).hi : hi;
+    share = weight / n;
+    units = hi - lo;
+  }
+  for (let k = 0; k < n; k++) {
+    // 'mean': as in previousModelRows.
+    rows.kdWeight[k] = kdReduction === 'mean' ? share / units : share;
+    rows.kdLo[k] = kdLo;
+    rows.kdHi[k] = kdHi;
+  }
+  rows.teacher = teacher;
+  return rows;
+}
