@@ -159,10 +159,14 @@ describe('a running kernel', () => {
     // A fresh kernel's first cell waits for the language worker (TypeScript loads in ~0.5 s):
     // an interrupt 20 ms after the request lands in that window. Before this was handled, the
     // interrupt was dropped and the loop then ran forever.
+    // The interrupt is sent once the kernel has taken the request up (its execute_input): sent
+    // blindly after a delay, on a loaded machine it could be read before the shell message was.
     const fresh = await launchKernel({ cwd: notebookDir });
     try {
-      const running = fresh.client.execute('while (true) {}', { timeoutMs: 20_000 });
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      let started!: () => void;
+      const taken = new Promise<void>((resolve) => (started = resolve));
+      const running = fresh.client.execute('while (true) {}', { timeoutMs: 20_000, onIopub: (m) => m.header.msg_type === 'execute_input' && started() });
+      await taken;
       await fresh.client.request('control', 'interrupt_request', {});
       const { reply } = await running;
       assert.equal(reply.content.status, 'error');

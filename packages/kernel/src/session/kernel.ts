@@ -95,6 +95,14 @@ export class Kernel {
   private executing = false;
   /** An interrupt arrived while the cell was not yet running (compiling or type-checking): it stops the cell before it starts. */
   private interruptPending = false;
+  /**
+   * An interrupt that arrived while no cell was executing but shell requests were queued (read,
+   * not yet handled): the first execute_request with a sequence up to this one is stopped before
+   * it starts, as the user pressed interrupt after run. 0 when none.
+   */
+  private interruptQueuedThrough = 0;
+  /** The sequence number of the last shell message handled to its end. */
+  private handled = 0;
 
   constructor(private readonly options: KernelOptions) {
     this.sockets = options.sockets;
@@ -175,9 +183,14 @@ export class Kernel {
       return;
     }
     const sequence = ++this.received;
-    this.shellQueue = this.shellQueue.then(() => this.handleShell(message, sequence)).catch((error: Error) => {
-      this.log('error', `shell handler for ${message.header.msg_type} failed: ${error.stack}`);
-    });
+    this.shellQueue = this.shellQueue
+      .then(() => this.handleShell(message, sequence))
+      .catch((error: Error) => {
+        this.log('error', `shell handler for ${message.header.msg_type} failed: ${error.stack}`);
+      })
+      .finally(() => {
+        this.handled = sequence;
+      });
   }
 
   private async handleControl(message: Message): Promise<void> {
@@ -269,7 +282,8 @@ export class Kernel {
     this.currentSilent = silent;
     let outcome: CellOutcome;
     this.executing = true;
-    this.interruptPending = false;
+    this.interruptPending = sequence <= this.interruptQueuedThrough;
+    this.interruptQueuedThrough = 0;
     try {
       outcome = await this.runCell(code, count, silent, message);
     } catch (error) {
@@ -612,6 +626,7 @@ export class Kernel {
       // Still compiling or type-checking: the cell must not start (as IPython raises
       // KeyboardInterrupt wherever the cell is).
       if (this.executing) this.interruptPending = true;
+      else if (this.received > this.handled) this.interruptQueuedThrough = this.received;
       return;
     }
     try {
