@@ -22,7 +22,7 @@ export interface RunRecord {
   createdAt: string;
   config: Record<string, unknown>;
   seed: number | string;
-  backend: { name: string; reason: string; simd?: boolean; threads?: number };
+  backend: { name: string; reason: string; simd?: boolean; threads?: number; steps?: 'compiled' | 'eager' };
   environment: { node: string; platform: string; arch: string; packages: Record<string, string> };
   data: Array<{ name: string; fingerprint: string; size: number }>;
   metrics: Record<string, JsonNumber>;

@@ -76,6 +76,25 @@ test('verifyRecords: a record re-run on another backend says so instead of repor
   const copied = verifyRecords([found({ ...onWasm, config: { lr: 0.1, fromRun: 'x1' } })], [found({ ...onNode, config: { lr: 0.1, fromRun: 'x2' } })]);
   assert.equal(copied.rows.find((r) => r.what === 'config /config/fromRun')!.status, 'other backend');
   assert.match(formatVerification(copied), /ran on another backend/);
+  // On the native backend, compiled and eager steps (HYPERLAB_COMPILE=0) count as two backends;
+  // a record from before `steps` existed matches either.
+  const compiled = record('a', { acc: 0.5 }, { backend: { name: 'node', reason: 'test', steps: 'compiled' } });
+  const eager = record('a', { acc: 0.51 }, { backend: { name: 'node', reason: 'test', steps: 'eager' } });
+  assert.equal(compiled.contentHash, record('a', { acc: 0.5 }, { backend: { name: 'node', reason: 'other' } }).contentHash, 'steps is not hashed');
+  const modes = verifyRecords([found(compiled)], [found(eager)]);
+  assert.equal(modes.ok, false);
+  assert.deepEqual(modes.rows.map((r) => [r.what, r.stored, r.fresh, r.status]).slice(1), [
+    ['metric acc', '0.5', '0.51', 'other backend'],
+    ['backend', 'node, compiled steps', 'node, eager steps', 'other backend'],
+  ]);
+  const modesText = formatVerification(modes);
+  assert.match(modesText, /recorded with compiled steps on node, re-run with eager steps; .* not a drift.* Re-run without HYPERLAB_COMPILE=0 to verify/);
+  assert.match(modesText, /ran on another backend \(recorded on node, compiled steps, re-run on node, eager steps\)/);
+  assert.match(formatVerification(verifyRecords([found(eager)], [found(compiled)])), /Re-run with HYPERLAB_COMPILE=0 to verify/);
+  const older = { ...eager, backend: { name: 'node', reason: 'test' } };
+  const beforeSteps = verifyRecords([found(older)], [found(compiled)]);
+  assert.equal(beforeSteps.rows.find((r) => r.what === 'metric acc')!.status, 'drifted', 'a record without steps is compared as the same backend');
+  assert.equal(beforeSteps.rows.some((r) => r.what === 'backend'), false);
   // A changed seed is drift on any backend.
   const reseeded = verifyRecords([found(onWasm)], [found({ ...onNode, seed: 2 })]);
   assert.deepEqual(reseeded.rows.filter((r) => r.status === 'drifted').map((r) => r.what), ['seed']);

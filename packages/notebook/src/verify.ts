@@ -153,10 +153,13 @@ export function verifyRecords(stored: FoundRunRecord[], fresh: FoundRunRecord[],
     }
     if (!comparison.backend.same) row('backend', comparison.backend.stored, comparison.backend.fresh, '', otherBackend ? 'other backend' : 'differs');
     if (otherBackend) {
-      const { stored: was, fresh: now } = comparison.backend;
+      const { names } = comparison.backend;
       notes.push(
-        `cell ${s.cellIndex} "${run}": recorded on the ${was} backend, re-run on ${now}; different backends round differently, so differing numbers are not a drift, ` +
-          `and this run is not verified either. Re-run on ${was} to verify (pin it in the notebook with %backend ${was}).`,
+        names.stored === names.fresh
+          ? `cell ${s.cellIndex} "${run}": recorded with ${sr.backend.steps} steps on ${names.stored}, re-run with ${fr.backend.steps} steps; compiled and eager steps round differently, ` +
+              `so differing numbers are not a drift, and this run is not verified either. Re-run ${sr.backend.steps === 'eager' ? 'with HYPERLAB_COMPILE=0' : 'without HYPERLAB_COMPILE=0'} to verify.`
+          : `cell ${s.cellIndex} "${run}": recorded on the ${names.stored} backend, re-run on ${names.fresh}; different backends round differently, so differing numbers are not a drift, ` +
+              `and this run is not verified either. Re-run on ${names.stored} to verify (pin it in the notebook with %backend ${names.stored}).`,
       );
     }
     pairs.push({ stored: s, fresh: f, comparison, ok: comparison.match && sameName, rows: pairRows });

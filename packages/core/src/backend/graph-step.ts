@@ -76,6 +76,15 @@ interface NodeBackend {
   deleteSavedModel(session: number): void;
 }
 
+/**
+ * True when `train()` compiles its steps in this process: the native backend can, and
+ * `HYPERLAB_COMPILE=0` does not turn it off (a run with hooks still runs eager; that follows
+ * from its config). Run records state it (`backend.steps`).
+ */
+export function compiledStepsEnabled(): boolean {
+  return process.env.HYPERLAB_COMPILE !== '0' && canCompileSteps();
+}
+
 /** True when the active backend is tfjs-node's and can run compiled steps. */
 export function canCompileSteps(): boolean {
   if (tf.getBackend() !== 'tensorflow') return false;

@@ -89,7 +89,7 @@ test('compare: config, seed and data differences; backend reported; NaN equals N
     { path: '/config/optimizer/momentum', stored: undefined, fresh: 0.9 },
   ]);
   assert.deepEqual(c.inputDiffs.map((d) => d.path), ['/seed', '/data/0/fingerprint']);
-  assert.deepEqual(c.backend, { stored: 'cpu', fresh: 'wasm', same: false });
+  assert.deepEqual(c.backend, { stored: 'cpu', fresh: 'wasm', same: false, names: { stored: 'cpu', fresh: 'wasm' } });
   assert.equal(c.match, false);
   // A tampered stored record: its hash field no longer agrees with its content.
   const tampered = { ...stored, metrics: { loss: 1 } };

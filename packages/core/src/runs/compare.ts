@@ -84,8 +84,12 @@ export interface RecordComparison {
   outcomeDiffs: ValueDiff[];
   /** Differences in seed and data fingerprints (`/seed`, `/data/0/fingerprint`, `/data/length`). */
   inputDiffs: ValueDiff[];
-  /** The backends' names. */
-  backend: { stored: string; fresh: string; same: boolean };
+  /**
+   * The backends as `backendLabel` names them (`wasm`, `node, compiled steps`); `same` when
+   * the names are equal and so is the native step mode (a record without it matches either);
+   * `names`: the bare backend names (what `%backend` pins).
+   */
+  backend: { stored: string; fresh: string; same: boolean; names: { stored: string; fresh: string } };
 }
 
 interface Difference {
@@ -122,6 +126,11 @@ export function jsonDiffs(stored: unknown, fresh: unknown, base = ''): ValueDiff
     return stored.flatMap((item, i) => jsonDiffs(item, fresh[i], `${base}/${i}`));
   }
   return Object.is(stored, fresh) || stored === fresh ? [] : [{ path: base, stored, fresh }];
+}
+
+/** A backend as verify and `%compare` name it: `wasm`, or `node, eager steps` on the native backend. */
+export function backendLabel(backend: Pick<RunRecord['backend'], 'name' | 'steps'>): string {
+  return backend.steps ? `${backend.name}, ${backend.steps} steps` : backend.name;
 }
 
 /**
@@ -197,6 +206,11 @@ export function compareRecords(stored: RunRecord, fresh: RunRecord, options: Com
     configDiffs,
     outcomeDiffs,
     inputDiffs,
-    backend: { stored: stored.backend.name, fresh: fresh.backend.name, same: stored.backend.name === fresh.backend.name },
+    backend: {
+      stored: backendLabel(stored.backend),
+      fresh: backendLabel(fresh.backend),
+      same: stored.backend.name === fresh.backend.name && (stored.backend.steps === undefined || fresh.backend.steps === undefined || stored.backend.steps === fresh.backend.steps),
+      names: { stored: stored.backend.name, fresh: fresh.backend.name },
+    },
   };
 }

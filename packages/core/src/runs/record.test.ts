@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { testOnBackends } from '../testing/backends.js';
 import {
   RUN_RECORD_MIME,
   canonicalJson,
@@ -142,4 +143,23 @@ test('createRunRecord defaults the backend to the one running now', async () => 
   const record = createRunRecord({ config: {}, seed: 1, timings: { totalMs: 1 } });
   assert.equal(record.backend.name, 'cpu');
   assert.equal(record.backend.reason, info.reason);
+});
+
+testOnBackends('the record states whether native steps are compiled (backend.steps), unhashed', (backend) => {
+  const record = createRunRecord({ config: {}, seed: 1, timings: { totalMs: 1 } });
+  if (backend !== 'tensorflow') {
+    assert.equal(record.backend.steps, undefined, 'only the native backend compiles steps');
+    return;
+  }
+  assert.equal(record.backend.steps, 'compiled');
+  const saved = process.env.HYPERLAB_COMPILE;
+  process.env.HYPERLAB_COMPILE = '0';
+  try {
+    const eager = createRunRecord({ config: {}, seed: 1, timings: { totalMs: 1 } });
+    assert.equal(eager.backend.steps, 'eager');
+    assert.equal(eager.contentHash, record.contentHash);
+  } finally {
+    if (saved === undefined) delete process.env.HYPERLAB_COMPILE;
+    else process.env.HYPERLAB_COMPILE = saved;
+  }
 });

@@ -17,7 +17,7 @@
  *
  * (`outcome` only when the record has one, so records without it hash as they always did.)
  *
- * Not hashed: `id`, `name`, `createdAt`, `backend.reason` / `simd` / `threads`, `environment`
+ * Not hashed: `id`, `name`, `createdAt`, `backend.reason` / `simd` / `threads` / `steps`, `environment`
  * (node, platform, package versions), data `name` and `size`, `timings`. So two runs of the same
  * configuration, seed, backend and data that produce the same numbers have the same hash whenever
  * and wherever they ran.
@@ -30,6 +30,7 @@
  * values are stored as the strings `"NaN"`, `"Infinity"`, `"-Infinity"` and hashed as such.
  */
 import type * as BackendModule from '../backend/backend.js';
+import type * as GraphStepModule from '../backend/graph-step.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -50,7 +51,7 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 /** The backend a run used. */
 export interface RunBackend {
-  /** tfjs backend name (`wasm`, `cpu`, `tensorflow`, …); hashed. */
+  /** backend name (`wasm`, `cpu`, `node`); hashed. */
   name: string;
   /** Why it was chosen (human-readable); not hashed. */
   reason: string;
@@ -58,6 +59,12 @@ export interface RunBackend {
   simd?: boolean;
   /** Threads in use; not hashed. */
   threads?: number;
+  /**
+   * On the native backend: whether `train()` may compile its steps to TensorFlow graphs
+   * (`compiled`) or runs them op by op (`eager`, `HYPERLAB_COMPILE=0`). The two round differently,
+   * so `compareRecords` treats them as different backends. Not hashed; absent in older records.
+   */
+  steps?: 'compiled' | 'eager';
 }
 
 /** Where a run happened. */
@@ -323,7 +330,14 @@ export function currentBackend(): RunBackend {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { backendInfo } = require('../backend/backend.js') as typeof BackendModule;
   const info = backendInfo();
-  return { name: info.name, reason: info.reason, ...(info.simd !== undefined ? { simd: info.simd } : {}), ...(info.threads === false ? { threads: 1 } : {}) };
+  const { compiledStepsEnabled } = require('../backend/graph-step.js') as typeof GraphStepModule;
+  return {
+    name: info.name,
+    reason: info.reason,
+    ...(info.simd !== undefined ? { simd: info.simd } : {}),
+    ...(info.threads === false ? { threads: 1 } : {}),
+    ...(info.name === 'node' ? { steps: compiledStepsEnabled() ? ('compiled' as const) : ('eager' as const) } : {}),
+  };
 }
 
 /**

@@ -17,7 +17,7 @@ import type { Schedule } from './schedules.js';
 import { clipByGlobalNorm, type GradientList } from './clip.js';
 import { resolveLoss, type BuiltinLoss, type LossFn } from './losses.js';
 import { disposeBatch, type Batch } from './metrics.js';
-import { canCompileSteps, StepCompiler, type StepCompilerStats } from '../backend/graph-step.js';
+import { compiledStepsEnabled, StepCompiler, type StepCompilerStats } from '../backend/graph-step.js';
 
 export type { Batch } from './metrics.js';
 
@@ -287,8 +287,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const compileOption = options.compile ?? 'auto';
   const compiler =
     (compileOption === true || (compileOption === 'auto' && !penalty && !transformGradients && !afterStep)) &&
-    process.env.HYPERLAB_COMPILE !== '0' &&
-    canCompileSteps() &&
+    compiledStepsEnabled() &&
     optimizer.stepNumbers &&
     optimizer.advance
       ? new StepCompiler()
