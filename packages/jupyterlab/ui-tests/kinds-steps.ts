@@ -76,6 +76,13 @@ export async function checkRunCards({ page, artifacts }: StepContext): Promise<v
   assert.ok(cells.every((c) => /^[01]\.\d\d$/.test(c)));
   await heatmap.scrollIntoViewIfNeeded();
   await artifacts.screenshot(page, '06-continual-card.png');
+  // The live heatmap (Plotly, the x axis on top): its title sits above the axis title and labels.
+  const live = clCell.locator('.js-plotly-plot:not(.hl-run-card *)').filter({ has: page.locator('.heatmaplayer') }).first();
+  await live.locator('.heatmaplayer image').first().waitFor({ state: 'attached', timeout: MINUTE });
+  const box = async (selector: string) => (await live.locator(selector).first().boundingBox())!;
+  const [title, axisTitle, tick] = [await box('.gtitle'), await box('.g-xtitle'), await box('.xtick text')];
+  assert.ok(title.y + title.height <= axisTitle.y, `the heatmap's title (${JSON.stringify(title)}) overlaps its x axis title (${JSON.stringify(axisTitle)})`);
+  assert.ok(axisTitle.y + axisTitle.height <= tick.y, `the x axis title (${JSON.stringify(axisTitle)}) overlaps its labels (${JSON.stringify(tick)})`);
 
   const hnCell = page.locator('.jp-Notebook .jp-Cell').nth(await findCell(page, '%%hypernet --as hn'));
   await hnCell.scrollIntoViewIfNeeded();

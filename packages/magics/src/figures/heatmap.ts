@@ -67,11 +67,13 @@ export function heatmapPlotlyJson(figure: HeatmapFigure): { data: unknown[]; lay
       },
     ],
     layout: {
-      title: { text: figure.title },
+      // The x axis sits on top (as R is read: rows trained through, columns evaluated on), so the
+      // title goes to the top of the figure and the margin holds both it and the axis' labels.
+      title: { text: figure.title, y: 1, yref: 'container', yanchor: 'top', pad: { t: 10 } },
       xaxis: { title: { text: figure.xTitle }, side: 'top' },
       yaxis: { title: { text: figure.yTitle }, autorange: 'reversed' },
-      margin: { t: 70, r: 20, b: 20, l: 80 },
-      height: Math.max(260, 60 + 44 * figure.y.length),
+      margin: { t: 100, r: 20, b: 20, l: 80 },
+      height: Math.max(290, 90 + 44 * figure.y.length),
     },
   };
 }
