@@ -15,7 +15,7 @@ export type JsonSchema = Record<string, unknown>;
 
 /** One problem in a config body. */
 export interface ConfigIssue {
-  /** 1-based cell line. */
+  /** 1-based cell line; 0 where the config has no cell (a sweep trial's, built from base and space). */
   line: number;
   /** 1-based column. */
   column: number;
@@ -27,8 +27,9 @@ export interface ConfigIssue {
 
 /** A config body that did not parse or validate; the message lists every issue with its line. */
 export class ConfigError extends Error {
-  constructor(readonly magic: string, readonly issues: ConfigIssue[]) {
-    super(`%%${magic}: ${issues.length === 1 ? 'a problem' : `${issues.length} problems`} in the config:\n${issues.map((issue) => `  cell line ${issue.line}: ${issue.message}`).join('\n')}`);
+  /** `subject`: whose config it is, for the message (`a sweep trial's config`). */
+  constructor(readonly magic: string, readonly issues: ConfigIssue[], subject = 'the config') {
+    super(`%%${magic}: ${issues.length === 1 ? 'a problem' : `${issues.length} problems`} in ${subject}:\n${issues.map((issue) => `  ${issue.line > 0 ? `cell line ${issue.line}: ` : ''}${issue.message}`).join('\n')}`);
     this.name = 'ConfigError';
     // The issues say where the problem is; the magic's own frames would only be noise.
     this.stack = `${this.name}: ${this.message}`;

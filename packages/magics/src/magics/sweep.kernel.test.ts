@@ -56,7 +56,7 @@ function trialChildren(kernelPid: number): number[] {
   return pids;
 }
 
-type Outcome = { trials: Array<{ trialId: string; params: Record<string, unknown>; value: number; segments: Array<{ record: { name: string; contentHash: string } }> }>; decisions: unknown[] };
+type Outcome = { trials: Array<{ trialId: string; params: Record<string, unknown>; value: number; status: string; segments: Array<{ record: { name: string; contentHash: string } }> }>; decisions: unknown[] };
 
 describe('%%sweep in a real kernel', () => {
   let dir: string;
@@ -248,6 +248,17 @@ engine: inline
     await bad(sweepCell('e4', 'inline').replace('model: base', 'model: nosuchrun'), /cell line 4: base\.model: no run or variable named "nosuchrun"/);
     const { reply } = await kernel.client.execute('1 + 1');
     assert.equal(reply.content.status, 'ok');
+  });
+
+  it("a trial whose config is invalid fails alone, named at the sweep cell's line that set the value", async () => {
+    const { reply, iopub } = await kernel.client.execute(sweepCell('bad1', 'inline').replace('adapter.r: { grid: [1, 4] }', 'adapter.r: { grid: [0, 4] }'), { timeoutMs: 120_000 });
+    assert.equal(reply.content.status, 'ok', errorText(iopub));
+    const out = iopub.filter((m) => m.header.msg_type === 'stream').map((m) => String(m.content.text)).join('');
+    assert.match(out, /bad1: trial t000 segment 0 failed: %%adapter: a problem in a sweep trial's config:\n {2}cell line 9 \(space adapter\.r\): adapter\.r must be a positive integer; got number 0\n/);
+    assert.match(out, /\nbad1: failed t000: segment 0 failed: the error above\n/);
+    assert.doesNotMatch(out, /trial t00[23] segment 0 failed/, 'r = 4 trains');
+    const outcome = records(iopub)[0].outcome as unknown as Outcome;
+    assert.deepEqual(outcome.trials.map((t) => t.status), ['failed', 'failed', 'completed', 'completed']);
   });
 
   it('scaling: a power law fitted over the trials: the exponent and CI of ordinary least squares in log space', async () => {

@@ -26,7 +26,8 @@ import { InlineEngine } from '../sweep/inline-engine.js';
 import { runSweep, type SweepEvent, type SweepOutcome } from '../sweep/loop.js';
 import { fitPowerLaw, optimalPoints, predictPowerLaw, type PowerLawFit } from '../sweep/scaling.js';
 import { bestSoFarFigure, parallelCoordinatesBundle, trialCurvesFigure, trialsTableBundle, trialValue, scalingBundle, type TrialCurves } from '../sweep/sweep-figures.js';
-import { parseSearchSpace, searchSpaceSchema, SearchSpaceError, type SearchSpace } from '../sweep/space.js';
+import { parseSearchSpace, searchSpaceSchema, SearchSpaceError, splitPath, type SearchSpace } from '../sweep/space.js';
+import { TRIAL_CONFIG } from '../sweep/headless.js';
 
 /** The experiment magics a sweep can run. */
 const TRIAL_MAGICS = ['adapter', 'continual', 'hypernet'] as const;
@@ -169,6 +170,28 @@ engine: local               # local | inline | { redis: redis://127.0.0.1:6379 }
 seed: 0
 `;
 
+/**
+ * A failed trial's message for the sweep cell. A trial's ConfigError names keys of the config the
+ * trial ran (base with its values filled in), which has no cell; each issue is pointed at the
+ * sweep cell's line that set the key: its `space` entry when the key (or a parent) is searched,
+ * else its `base` value (or that of the deepest parent written there). Other errors: their first line.
+ */
+export function trialFailureText(message: string, parsed: ParsedBody, searched: readonly string[]): string {
+  const [head, ...rest] = message.split('\n');
+  if (!head.endsWith(`${TRIAL_CONFIG}:`)) return head;
+  const issues = rest
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((issue) => {
+      const token = /^[A-Za-z_$][\w$-]*(?:\[\d+\])*(?:\.[A-Za-z_$][\w$-]*(?:\[\d+\])*)*/.exec(issue)?.[0];
+      if (!token) return `  ${issue}`;
+      const key = searched.filter((k) => token === k || token.startsWith(`${k}.`) || token.startsWith(`${k}[`)).sort((a, b) => b.length - a.length)[0];
+      if (key !== undefined) return `  cell line ${parsed.locate(['space', key], true).line} (space ${key}): ${issue}`;
+      return `  cell line ${parsed.locate(['base', ...splitPath(token)]).line} (base.${token}): ${issue}`;
+    });
+  return [head, ...issues].join('\n');
+}
+
 /** The base validated against its magic's schema, with errors at `base.*` lines. */
 function validateBase(parsed: ParsedBody, magic: ExperimentMagicSpec<never>, base: Record<string, unknown>, where: { magic: string; firstLine: number }): Record<string, unknown> {
   const schema = { ...magic.schema() };
@@ -211,7 +234,7 @@ async function engineOf(config: SweepMagicConfig, ctx: ExperimentContext): Promi
   }
   const { LocalEngine } = await import('../sweep/local-engine.js');
   const concurrency = (typeof engine === 'object' ? engine.local.concurrency : undefined) ?? config.budget.concurrency ?? availableParallelism();
-  return new LocalEngine({ concurrency, log: (line) => ctx.magic.print(`${line}\n`) });
+  return new LocalEngine({ concurrency, log: (line) => ctx.magic.print(line) });
 }
 
 /** A nested record as the sweep record keeps it: what is reproducible, without its curves (its hash covers them). */
@@ -298,6 +321,7 @@ export const sweepMagicSpec: ExperimentMagicSpec<SweepMagicConfig> = {
     const curves: TrialCurves = { byTrial: new Map(), best: { step: [], value: [] } };
     let finished = 0;
     let failed = 0;
+    const failures = new Map<string, string>();
     let bestText = 'no result yet';
     const running = new Set<string>();
     const progress = new LiveOutput(ctx.magic, ctx.session.liveRate);
@@ -331,9 +355,13 @@ export const sweepMagicSpec: ExperimentMagicSpec<SweepMagicConfig> = {
       } else if (event.type === 'trial-error') {
         running.delete(`${event.trialId}#${event.segment}`);
         failed++;
-        ctx.magic.print(`${ctx.name}: trial ${event.trialId} segment ${event.segment} failed: ${event.message.split('\n')[0]}\n`);
+        ctx.magic.print(`${ctx.name}: trial ${event.trialId} segment ${event.segment} failed: ${trialFailureText(event.message, ctx.parsed, [...searched])}`);
+        failures.set(event.trialId, event.message);
       } else if (event.type === 'decision' && event.decision.kind !== 'suggest') {
-        ctx.magic.print(`${ctx.name}: ${event.decision.kind} ${event.decision.trialId}: ${event.decision.reason}\n`);
+        // A failure's decision quotes the error, which the line above has shown already.
+        const error = event.decision.kind === 'failed' ? failures.get(event.decision.trialId) : undefined;
+        const reason = error ? event.decision.reason.replace(error, 'the error above') : event.decision.reason;
+        ctx.magic.print(`${ctx.name}: ${event.decision.kind} ${event.decision.trialId}: ${reason}`);
       }
       progress.offer(status);
     };

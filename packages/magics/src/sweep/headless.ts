@@ -25,6 +25,9 @@ export interface HeadlessOptions {
   print?: (text: string) => void;
 }
 
+/** How a trial's ConfigError names its config. */
+export const TRIAL_CONFIG = "a sweep trial's config";
+
 const NO_NOTEBOOK = 'a sweep trial runs outside the notebook, so it cannot read notebook variables or runs; give the value itself in the base config';
 
 /** A {@link MagicContext} without a kernel behind it. */
@@ -55,13 +58,20 @@ export async function headlessContext<C>(spec: ExperimentMagicSpec<C>, config: R
   const body = stringify(config);
   const where = { magic: options.magic, firstLine: 2 };
   const parsed = await parseYamlBody(body, where);
-  const validated = validateBody<C>(parsed, spec.schema(), where);
+  // The body was generated from the sweep's base and a trial's values: its lines are no cell's, so
+  // issues name their key alone (the sweep maps keys to its own cell's lines, `trialFailureText`).
+  const trialError = (issues: ConfigIssue[]): ConfigError => new ConfigError(options.magic, issues.map((issue) => ({ ...issue, line: 0, column: 0 })), TRIAL_CONFIG);
+  let validated: C;
+  try {
+    validated = validateBody<C>(parsed, spec.schema(), where);
+  } catch (error) {
+    throw error instanceof ConfigError ? trialError(error.issues) : error;
+  }
   const session = new MagicSession();
   session.seed = options.seed;
   const magic = headlessMagicContext(body, options);
   const fail = (path: Array<string | number>, message: string): never => {
-    const issue: ConfigIssue = { ...parsed.locate(path), path: path.join('.'), message };
-    throw new ConfigError(options.magic, [issue]);
+    throw trialError([{ line: 0, column: 0, path: path.join('.'), message }]);
   };
   return { config: validated, ctx: { magic, seed: options.seed, name: options.name, parsed, session, fail } };
 }

@@ -62,7 +62,7 @@ test("LocalEngine: a failing config's ConfigError reaches the caller by name and
     assert.ok(error instanceof TrialError);
     assert.equal(error.name, 'ConfigError');
     assert.equal(error.trialId, 't007');
-    assert.match(error.message, /^%%adapter: a problem in the config:\n.*adapter\.method must be one of .*got string "nosuch"/s);
+    assert.match(error.message, /^%%adapter: a problem in a sweep trial's config:\n  adapter\.method must be one of .*got string "nosuch"/s);
     return true;
   });
   const [pid] = engine.stats().pids;

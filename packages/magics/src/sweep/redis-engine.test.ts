@@ -83,7 +83,7 @@ test('RedisEngine: a 6-trial sweep across two `hyperlab worker` processes: each 
     assert.ok(error instanceof TrialError);
     assert.equal(error.name, 'ConfigError');
     assert.equal(error.trialId, 't009');
-    assert.match(error.message, /^%%adapter: a problem in the config:\n.*got string "nosuch"/s);
+    assert.match(error.message, /^%%adapter: a problem in a sweep trial's config:\n  adapter\.method .*got string "nosuch"/s);
     return true;
   });
 
