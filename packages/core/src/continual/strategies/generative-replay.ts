@@ -9,7 +9,8 @@
  * classifier step is joined by a batch (the training batch size) sampled from the VAE as it was
  * after the previous experience, labelled by the previous classifier: with `distill` (default)
  * by its soft targets at `temperature` 2, else by its argmax (`distillation.ts` says which units
- * per scenario). The VAE is trained after the classifier on each experience, through the same
+ * per scenario; in the task scenario with distillation, the replayed batch is scored once and each
+ * earlier head distilled as a group, `continualLoss`'s `kdGroup`, as LwF does). The VAE is trained after the classifier on each experience, through the same
  * training loop, for `vaeIterations` steps (default: the classifier's) on the current data plus
  * replay from its previous self; both weigh current and replayed data 1/t and 1 − 1/t. (Van de
  * Ven train the two in one loop on the same batches; here they see different draws of the same
@@ -22,10 +23,11 @@ import { train } from '../../train/loop.js';
 import { adam, sgd } from '../../train/optimizers.js';
 import type { Batch } from '../../train/metrics.js';
 import type { Strategy, StrategyContext } from '../strategy.js';
-import { concatRows, scaleWeights } from '../rows.js';
+import { concatRows, emptyRows, scaleWeights } from '../rows.js';
+import { continualLoss } from '../continual-loss.js';
 import { hostLogits } from '../evaluation.js';
 import { snapshotParams } from './param-snapshot.js';
-import { currentDataWeight, previousModelRows } from './distillation.js';
+import { currentDataWeight, distillOnRows, equalHeadWidth, previousModelRows } from './distillation.js';
 import { minibatchPositions } from './pools.js';
 import { sampleVae, vae, vaeLoss, type VaeModule } from './vae.js';
 
@@ -47,6 +49,9 @@ export function generativeReplayStrategy(config: Record<string, unknown>, ctx: S
   const lossFn = vaeLoss(inputSize, generator.zDim);
   const sampling = ctx.rng.fork('vae-sampling');
   const distill = config.distill as boolean;
+  // Task scenario with distillation: the replayed batch once, each earlier head distilled as a
+  // group of its units (as LwF), instead of the batch repeated once per earlier head.
+  const group = ctx.scenario === 'task' && distill ? equalHeadWidth(ctx) : undefined;
   const makeOptimizer = () => {
     const lr = (config.vaeLr as number | undefined) ?? ctx.train.lr;
     const [beta1, beta2] = ctx.train.betas ?? [0.9, 0.999];
@@ -82,6 +87,7 @@ export function generativeReplayStrategy(config: Record<string, unknown>, ctx: S
   return {
     name: 'generative-replay',
     config,
+    ...(group !== undefined ? { trainLoss: continualLoss(ctx.rows.outputs, (config.temperature as number | undefined) ?? 2, group) } : {}),
     generator,
     generatorParams,
     generatorLosses,
@@ -90,6 +96,15 @@ export function generativeReplayStrategy(config: Record<string, unknown>, ctx: S
       const x = await sampleVae(generator, previous.generator, ctx.train.batchSize, sampling);
       const teacher = await hostLogits(ctx.model, previous.classifier, x, ctx.train.batchSize, inputSize);
       const current = currentDataWeight(experience);
+      if (group !== undefined) {
+        // No cross-entropy on these rows (target −1, weight 0): only the grouped distillation.
+        const replayed = emptyRows(ctx.train.batchSize, inputSize);
+        replayed.x.set(x);
+        const { lo, hi } = ctx.rows.range(experience, experience);
+        replayed.lo.fill(lo);
+        replayed.hi.fill(hi);
+        return concatRows(scaleWeights(rows, current), distillOnRows(ctx, replayed, teacher, experience, 1 - current, 'sum', group), ctx.rows.outputs);
+      }
       const replayed = previousModelRows(ctx, x, ctx.train.batchSize, teacher, experience, 1 - current, !distill);
       return concatRows(scaleWeights(rows, current), replayed, ctx.rows.outputs);
     },
