@@ -26,7 +26,7 @@ import { InlineEngine } from '../sweep/inline-engine.js';
 import { runSweep, type SweepEvent, type SweepOutcome } from '../sweep/loop.js';
 import { fitPowerLaw, optimalPoints, predictPowerLaw, type PowerLawFit } from '../sweep/scaling.js';
 import { bestSoFarFigure, parallelCoordinatesBundle, trialCurvesFigure, trialsTableBundle, trialValue, scalingBundle, type TrialCurves } from '../sweep/sweep-figures.js';
-import { parseSearchSpace, searchSpaceSchema, SearchSpaceError, splitPath, type SearchSpace } from '../sweep/space.js';
+import { leadingPath, parseSearchSpace, searchSpaceSchema, SearchSpaceError, splitPath, type SearchSpace } from '../sweep/space.js';
 import { TRIAL_CONFIG } from '../sweep/headless.js';
 
 /** The experiment magics a sweep can run. */
@@ -183,7 +183,7 @@ export function trialFailureText(message: string, parsed: ParsedBody, searched: 
     .map((line) => line.trim())
     .filter(Boolean)
     .map((issue) => {
-      const token = /^[A-Za-z_$][\w$-]*(?:\[\d+\])*(?:\.[A-Za-z_$][\w$-]*(?:\[\d+\])*)*/.exec(issue)?.[0];
+      const token = leadingPath(issue);
       if (!token) return `  ${issue}`;
       const key = searched.filter((k) => token === k || token.startsWith(`${k}.`) || token.startsWith(`${k}[`)).sort((a, b) => b.length - a.length)[0];
       if (key !== undefined) return `  cell line ${parsed.locate(['space', key], true).line} (space ${key}): ${issue}`;

@@ -119,7 +119,14 @@ export class SearchSpaceError extends Error {
 }
 
 /** A config path: names separated by dots, each optionally followed by `[index]`s. */
-const PATH = /^[A-Za-z_$][\w$-]*(\[\d+\])*(\.[A-Za-z_$][\w$-]*(\[\d+\])*)*$/;
+const PATH_PATTERN = '[A-Za-z_$][\\w$-]*(?:\\[\\d+\\])*(?:\\.[A-Za-z_$][\\w$-]*(?:\\[\\d+\\])*)*';
+const PATH = new RegExp(`^${PATH_PATTERN}$`);
+const LEADING_PATH = new RegExp(`^${PATH_PATTERN}`);
+
+/** The config path `text` starts with (`model.mlp[1]` of `model.mlp[1] must be …`), if any. */
+export function leadingPath(text: string): string | undefined {
+  return LEADING_PATH.exec(text)?.[0];
+}
 
 /** Splits `model.mlp[1]` into `['model', 'mlp', 1]`; throws on a malformed path. */
 export function splitPath(path: string): Array<string | number> {
